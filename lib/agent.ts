@@ -1,0 +1,214 @@
+/**
+ * The run engine (Koa's `Application`). The chain is composed once, lazily, and reused by every run; each run
+ * gets its own `RunContext`. See DESIGN §2 (order) and §3 (failure semantics).
+ */
+import compose from 'koa-compose';
+import { DrainQueue } from './background/drain-queue.ts';
+import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundReporter } from './background/executor.ts';
+import { holdBackgroundJobs } from './background/hold.ts';
+import { RunContextImpl } from './context.ts';
+import { HookchainConfigError } from './errors.ts';
+import { SafeEmitter } from './events/emitter.ts';
+import type { AgentEvents } from './events/types.ts';
+import { compileHooks, type CompiledHook } from './hooks/compile.ts';
+import { describe } from './hooks/hook.ts';
+import { buildLayers, type Layer } from './hooks/layers.ts';
+import { errorSummary } from './hooks/run-hook.ts';
+import { isModel, type Model } from './models/model.ts';
+import { modelTerminal } from './models/terminal.ts';
+import { finishFailedRun, finishRun, prepareRun, raceAbort, type RunOptions } from './run.ts';
+import { MemorySessionStore } from './sessions/memory.ts';
+import { isSessionStore, type SessionStore } from './sessions/store.ts';
+import type { DefaultDependencies, DefaultState, Metadata, Middleware, RunOutput } from './types.ts';
+import { openRunStream, type RunStream } from './streaming/run-stream.ts';
+
+export interface Logger {
+  debug(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+}
+
+export interface AgentOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+  /** Shown in outputs and events; the default `id` is derived from it. */
+  name?: string;
+  /** Stable id under which sessions are stored (default: derived from `name`, so two agents of one name share sessions). */
+  id?: string;
+  model: Model;
+  /** The system message. */
+  instructions?: string;
+  /** Functions or guardrails run before the model, in order. */
+  preHooks?: unknown[];
+  /** Functions or guardrails run after the model, in order. */
+  postHooks?: unknown[];
+  /** Koa-style middleware, between the pre-hooks and the model (same as calling `agent.use()` for each). */
+  middleware?: Middleware<State, Deps>[];
+  sessionStore?: SessionStore;
+  /** Initial state of a new session. */
+  sessionState?: State;
+  /** Services passed to hooks by reference (clients, loggers…); a run's `dependencies` are merged over them. */
+  dependencies?: Deps;
+  /** Metadata copied into each run; a run's `metadata` is merged over it. */
+  metadata?: Metadata;
+  debugMode?: boolean;
+  /** Every non-guardrail hook runs in background. */
+  runHooksInBackground?: boolean;
+  /** Where background hooks run (default: a `DrainQueue` of this agent's own). */
+  backgroundQueue?: BackgroundExecutor;
+  /** Where debug lines and listener errors go (default: console). */
+  logger?: Logger;
+}
+
+const AGENT_OPTIONS = new Set([
+  'name', 'id', 'model', 'instructions', 'preHooks', 'postHooks', 'middleware', 'sessionStore', 'sessionState',
+  'dependencies', 'metadata', 'debugMode', 'runHooksInBackground', 'backgroundQueue', 'logger',
+]);
+
+export class Agent<State extends object = DefaultState, Deps extends object = DefaultDependencies> extends SafeEmitter<AgentEvents> {
+  readonly name: string;
+  readonly id: string;
+  readonly model: Model;
+  readonly instructions: string | undefined;
+  readonly sessionStore: SessionStore;
+  readonly sessionState: State;
+  readonly dependencies: Deps;
+  readonly metadata: Metadata;
+  readonly debugMode: boolean;
+  readonly backgroundQueue: BackgroundExecutor;
+  readonly logger: Logger;
+  /** Turns queue callbacks into this agent's `background_hook_*` events. */
+  readonly backgroundReporter: BackgroundReporter;
+
+  /** @internal */ readonly _preHooks: readonly CompiledHook[];
+  /** @internal */ readonly _postHooks: readonly CompiledHook[];
+  /** @internal */ readonly _postBackground: readonly CompiledHook[];
+  private readonly middleware: Layer[] = [];
+  private composed: ((ctx: RunContextImpl) => Promise<void>) | undefined;
+
+  constructor(options: AgentOptions<State, Deps>) {
+    super();
+    if (options === null || typeof options !== 'object') {
+      throw new HookchainConfigError('INVALID_OPTION', 'Agent: pass an options object, e.g. new Agent({ name, model })');
+    }
+    for (const key of Object.keys(options)) {
+      if (!AGENT_OPTIONS.has(key)) {
+        throw new HookchainConfigError('UNKNOWN_OPTION', `Agent: unknown option "${key}"; known options are ${[...AGENT_OPTIONS].join(', ')}`);
+      }
+    }
+    const name = options.name ?? 'agent';
+    if (typeof name !== 'string' || name.trim() === '') throw invalid('name', 'a non-empty string', name);
+    if (!isModel(options.model)) {
+      throw invalid('model', "a model such as new OpenAIChat({ id: 'gpt-4o-mini' }) (an object with id and invoke())", options.model);
+    }
+    if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) throw invalid('id', 'a non-empty string', options.id);
+    if (options.instructions !== undefined && typeof options.instructions !== 'string') throw invalid('instructions', 'a string', options.instructions);
+    if (options.sessionStore !== undefined && !isSessionStore(options.sessionStore)) {
+      throw invalid('sessionStore', 'a SessionStore (get, save, delete)', options.sessionStore);
+    }
+    if (options.backgroundQueue !== undefined && !isBackgroundExecutor(options.backgroundQueue)) {
+      throw invalid('backgroundQueue', 'a DrainQueue or another executor with enqueue, drain and close', options.backgroundQueue);
+    }
+    for (const key of ['sessionState', 'dependencies', 'metadata'] as const) {
+      const value = options[key];
+      if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) throw invalid(key, 'a plain object', value);
+    }
+    for (const key of ['debugMode', 'runHooksInBackground'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalid(key, 'true or false', options[key]);
+    }
+
+    this.name = name;
+    this.id = options.id ?? agentIdFromName(name);
+    this.model = options.model;
+    this.instructions = options.instructions;
+    this.sessionStore = options.sessionStore ?? new MemorySessionStore();
+    this.sessionState = (options.sessionState ?? {}) as State;
+    this.dependencies = (options.dependencies ?? {}) as Deps;
+    this.metadata = options.metadata ?? {};
+    this.debugMode = options.debugMode === true;
+    this.backgroundQueue = options.backgroundQueue ?? new DrainQueue();
+    this.logger = options.logger ?? console;
+    this.onListenerError = (error, event) => this.logger.warn(`hookchain: a "${event}" listener threw; the run went on.`, error);
+    this.backgroundReporter = backgroundReporterFor(this);
+
+    const compileOptions = { allInBackground: options.runHooksInBackground === true };
+    this._preHooks = Object.freeze(compileHooks(options.preHooks, 'pre', compileOptions));
+    const post = compileHooks(options.postHooks, 'post', compileOptions);
+    this._postHooks = Object.freeze(post);
+    this._postBackground = Object.freeze(post.filter((h) => h.kind === 'background'));
+    if (options.middleware !== undefined) {
+      if (!Array.isArray(options.middleware)) throw invalid('middleware', 'an array of (ctx, next) functions', options.middleware);
+      options.middleware.forEach((mw, i) => this.use(mw, `middleware[${i}]`));
+    }
+  }
+
+  /** Adds Koa-style middleware between the pre-hooks and the model, in registration order. */
+  use(middleware: Middleware<State, Deps>, where = 'agent.use()'): this {
+    if (typeof middleware !== 'function') {
+      throw new HookchainConfigError('INVALID_MIDDLEWARE', `${where}: middleware must be a function (ctx, next) => …, got ${describe(middleware)}`);
+    }
+    this.middleware.push(middleware as unknown as Layer);
+    this.composed = undefined; // rebuilt on the next run, as Koa rebuilds on callback()
+    return this;
+  }
+
+  /** Runs the chain once; resolves with the output or rejects with the error that stopped the run. */
+  async run(input: unknown, options?: RunOptions<State, Deps>): Promise<RunOutput> {
+    const ctx = await prepareRun(this as unknown as Agent, input, options as RunOptions, undefined);
+    return this.execute(ctx as unknown as RunContextImpl<State, Deps>);
+  }
+
+  /** Streams the run's events (same chain, same hooks). `finalOutput` resolves with the output. */
+  stream(input: unknown, options?: RunOptions<State, Deps>): RunStream {
+    return openRunStream(this as unknown as Agent, input, options as RunOptions);
+  }
+
+  /** Resolves when every background hook queued so far has finished. */
+  drain(): Promise<void> {
+    return this.backgroundQueue.drain();
+  }
+
+  /** @internal Runs a prepared context through the chain and settles it. */
+  async execute(ctx: RunContextImpl<State, Deps>): Promise<RunOutput> {
+    if (ctx.wants('run_started')) {
+      ctx.emit('run_started', { runId: ctx.runId, agentId: this.id, agentName: this.name, sessionId: ctx.session.sessionId, userId: ctx.userId });
+    }
+    if (this.debugMode || ctx.debugMode) this.logger.debug(`hookchain: run ${ctx.runId} started (agent ${this.name})`);
+    try {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const chain = (this.composed ??= this.compose());
+      await raceAbort(chain(ctx as unknown as RunContextImpl), ctx.signal);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (this._postBackground.length > 0) holdBackgroundJobs(ctx as unknown as RunContextImpl, this._postBackground, 'post');
+      return await finishRun(ctx as unknown as RunContextImpl);
+    } catch (error) {
+      return finishFailedRun(ctx as unknown as RunContextImpl, error);
+    }
+  }
+
+  private compose(): (ctx: RunContextImpl) => Promise<void> {
+    const layers = buildLayers([...this._preHooks], [...this._postHooks], this.middleware, modelTerminal(this.model, this.instructions) as Layer);
+    return compose(layers) as (ctx: RunContextImpl) => Promise<void>;
+  }
+}
+
+function invalid(option: string, expected: string, got: unknown): HookchainConfigError {
+  return new HookchainConfigError('INVALID_OPTION', `Agent: option "${option}" must be ${expected}, got ${describe(got)}`);
+}
+
+/** 'Support Bot' → 'support-bot': readable, and the same for every agent built with that name. */
+export function agentIdFromName(name: string): string {
+  const slug = name.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
+  return slug === '' ? 'agent' : slug;
+}
+
+function backgroundReporterFor(agent: Agent<object, object>): BackgroundReporter {
+  return {
+    started(job, jobId) {
+      agent.emit('background_hook_started', { runId: job.runId, hookName: job.hookName, jobId });
+    },
+    completed(job, jobId, durationMs) {
+      agent.emit('background_hook_completed', { runId: job.runId, hookName: job.hookName, jobId, durationMs });
+    },
+    failed(job, jobId, error, reason) {
+      agent.emit('background_hook_failed', { runId: job.runId, hookName: job.hookName, jobId, error: errorSummary(error), reason });
+    },
+  };
+}

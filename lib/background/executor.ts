@@ -1,0 +1,53 @@
+/**
+ * The seam between the run engine and whatever runs background hooks. `DrainQueue` is the in-process
+ * implementation; a distributed queue can replace it by implementing this interface.
+ */
+
+export interface BackgroundJob {
+  /** The hook's name, for events and errors. */
+  readonly hookName: string;
+  /** The run that produced the job. */
+  readonly runId: string;
+  /** Does the work; its arguments were snapshotted (cloned and frozen) when its phase ended. */
+  readonly run: () => unknown;
+  /** Bound on this job; falls back to the executor's default. */
+  readonly timeoutMs?: number | undefined;
+  /** Where the job's lifecycle events go (the agent re-emits them). */
+  readonly report?: BackgroundReporter | undefined;
+}
+
+/**
+ * Why a job failed: it threw or rejected (`error`), outran its timeout (`timeout`), was refused because the queue
+ * was full or closed (`rejected`), or was pushed out by a newer job under `overflow: 'drop-oldest'` (`dropped`).
+ */
+export type BackgroundFailureReason = 'error' | 'timeout' | 'rejected' | 'dropped';
+
+/** Called by the executor; a reporter that throws is isolated (it can neither fail the job nor the queue). */
+export interface BackgroundReporter {
+  started(job: BackgroundJob, jobId: number): void;
+  completed(job: BackgroundJob, jobId: number, durationMs: number): void;
+  failed(job: BackgroundJob, jobId: number, error: unknown, reason: BackgroundFailureReason): void;
+}
+
+export interface BackgroundExecutor {
+  /**
+   * Accept a job. May return a promise to apply backpressure (the flushing run waits for room); that promise never
+   * rejects: a refused job is reported through `failed(..., 'rejected')`. Must never run the job synchronously: the
+   * caller gets its result first.
+   */
+  enqueue(job: BackgroundJob): void | Promise<void>;
+  /** Resolves when nothing is queued or running. */
+  drain(): Promise<void>;
+  /** Stop accepting jobs, drain, resolve. */
+  close(): Promise<void>;
+}
+
+export function isBackgroundExecutor(value: unknown): value is BackgroundExecutor {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as BackgroundExecutor).enqueue === 'function' &&
+    typeof (value as BackgroundExecutor).drain === 'function' &&
+    typeof (value as BackgroundExecutor).close === 'function'
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * The guardrail contract. A guardrail is recognised by class when the agent is built (never by inspecting
+ * functions at run time) and runs inline, fail-closed, in `preHooks` (checks input) or `postHooks` (checks output).
+ */
+import { HookchainConfigError, InputCheckError, OutputCheckError, type CheckErrorOptions } from '../errors.ts';
+import type { HookArgs, RunContext } from '../types.ts';
+
+export interface GuardrailOptions {
+  /** Name in events and errors; defaults to the class name. */
+  name?: string;
+  /** Let the run go on (with a `hook_failed` event) when this guardrail crashes or times out. Verdicts still block. */
+  failOpen?: boolean;
+  /** Bound on one `check` call; a timeout is a failure like any other (fail closed unless `failOpen`). */
+  timeoutMs?: number;
+}
+
+/** What a chunk check sees while a run streams. */
+export interface ChunkCheckArgs {
+  /** Text not yet released: what this check held back last time, followed by the new text. */
+  readonly text: string;
+  /** Up to `chunkLookBehind` characters already released just before `text`. Read-only: it has left. */
+  readonly released: string;
+  /** True on the last call of the stream: nothing may be held back any more. */
+  readonly final: boolean;
+  readonly runContext: RunContext;
+}
+
+/** A chunk check's answer. Returning nothing releases `text` unchanged. Throw `OutputCheckError` to block. */
+export interface ChunkCheckResult {
+  /** Replacement for `text` (for example with PII masked). */
+  text?: string;
+  /** How many characters at the end of the (replacement) text to hold back until more text arrives. Ignored when `final`. */
+  hold?: number;
+}
+
+export abstract class BaseGuardrail {
+  readonly name: string;
+  readonly failOpen: boolean;
+  readonly timeoutMs: number | undefined;
+  /** How many already-released characters `checkChunk` wants to see in `released` (look-behind). */
+  readonly chunkLookBehind: number = 0;
+
+  constructor(options: GuardrailOptions = {}) {
+    const { name, failOpen = false, timeoutMs } = options;
+    if (name !== undefined && (typeof name !== 'string' || name === '')) {
+      throw new HookchainConfigError('INVALID_OPTION', `${new.target.name}: option "name" must be a non-empty string`);
+    }
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+      throw new HookchainConfigError('INVALID_OPTION', `${new.target.name}: option "timeoutMs" must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+    }
+    this.name = name ?? new.target.name;
+    this.failOpen = failOpen === true;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Check the input (`args.phase === 'pre'`, read `args.runInput`) or the output (`'post'`, read `args.runOutput`).
+   * Throw a verdict (see `reject`) to block, mutate to mask, return to pass.
+   */
+  abstract check(args: HookArgs): void | Promise<void>;
+
+  /** Optional: check streamed text before it reaches the consumer. See docs/streaming.md. */
+  checkChunk?(args: ChunkCheckArgs): ChunkCheckResult | void;
+
+  /** Throws the verdict that fits the phase: `InputCheckError` for input, `OutputCheckError` for output. */
+  protected reject(args: Pick<HookArgs, 'phase'>, message: string, options?: CheckErrorOptions): never {
+    throw args.phase === 'pre' ? new InputCheckError(message, options) : new OutputCheckError(message, options);
+  }
+}
+
+export function isGuardrail(value: unknown): value is BaseGuardrail {
+  return value instanceof BaseGuardrail;
+}

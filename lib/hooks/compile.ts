@@ -1,0 +1,107 @@
+/**
+ * Turns what the user put in `preHooks` / `postHooks` into compiled hooks, once, when the agent is built.
+ * Classification (guardrail, function, chunk check, background) never happens again at run time.
+ */
+import { HookchainConfigError } from '../errors.ts';
+import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult } from '../guardrails/base.ts';
+import type { HookArgs } from '../types.ts';
+import { describe, hookOptionsOf, type HookFn } from './hook.ts';
+
+export type HookPhase = 'pre' | 'post';
+
+export interface CompiledHook {
+  readonly name: string;
+  readonly phase: HookPhase;
+  readonly kind: 'guardrail' | 'function' | 'background';
+  readonly failOpen: boolean;
+  readonly timeoutMs: number | undefined;
+  /** The whole-input / whole-output check. Absent for `everyChunk` functions, which only see text. */
+  readonly call: ((args: HookArgs) => unknown) | undefined;
+  /** Streams: sees each chunk before release (guardrail `checkChunk`, or an `everyChunk` function). */
+  readonly chunk: ((args: ChunkCheckArgs) => ChunkCheckResult | void | Promise<ChunkCheckResult | void>) | undefined;
+  readonly chunkLookBehind: number;
+  /** A post-hook guardrail with no chunk check: streamed text is held until it has checked the whole output. */
+  readonly gatesStream: boolean;
+}
+
+export interface CompileOptions {
+  /** `runHooksInBackground`: every non-guardrail hook becomes a background hook. */
+  allInBackground: boolean;
+}
+
+export function compileHooks(list: unknown, phase: HookPhase, options: CompileOptions): CompiledHook[] {
+  const option = phase === 'pre' ? 'preHooks' : 'postHooks';
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    throw new HookchainConfigError('INVALID_OPTION', `Agent: "${option}" must be an array of hook functions or guardrails, got ${describe(list)}`);
+  }
+  // Copied: editing the caller's array later must not change a built agent (Agno re-reads its list lazily).
+  return list.map((entry, index) => compileOne(entry, phase, `${option}[${index}]`, options));
+}
+
+function compileOne(entry: unknown, phase: HookPhase, where: string, options: CompileOptions): CompiledHook {
+  if (entry instanceof BaseGuardrail) {
+    if ((entry as { runInBackground?: unknown }).runInBackground === true) {
+      throw backgroundGuardrail(entry.name, where);
+    }
+    if (typeof entry.check !== 'function') {
+      throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} (${entry.name}) has no check(args) method; implement it on your BaseGuardrail subclass`);
+    }
+    const chunkCheck = phase === 'post' && typeof entry.checkChunk === 'function' ? entry.checkChunk.bind(entry) : undefined;
+    return Object.freeze({
+      name: entry.name,
+      phase,
+      kind: 'guardrail' as const,
+      failOpen: entry.failOpen,
+      timeoutMs: entry.timeoutMs,
+      call: entry.check.bind(entry),
+      chunk: chunkCheck,
+      chunkLookBehind: chunkCheck ? Math.max(0, entry.chunkLookBehind | 0) : 0,
+      gatesStream: phase === 'post' && chunkCheck === undefined,
+    });
+  }
+  if (typeof entry !== 'function') {
+    const hint =
+      entry !== null && typeof entry === 'object' && typeof (entry as { check?: unknown }).check === 'function'
+        ? ' It has a check() method: make it extend BaseGuardrail so it is recognised as a guardrail.'
+        : '';
+    throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} must be a hook function or a BaseGuardrail instance, got ${describe(entry)}.${hint}`);
+  }
+  const fn = entry as HookFn;
+  const opts = hookOptionsOf(fn);
+  const name = opts.name || fn.name || `${where}`;
+  if (opts.everyChunk) {
+    if (phase === 'pre') {
+      throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} ("${name}") is marked everyChunk, which only makes sense in postHooks (chunks are output)`);
+    }
+    return Object.freeze({
+      name,
+      phase,
+      kind: 'function' as const,
+      failOpen: opts.failOpen === true,
+      timeoutMs: opts.timeoutMs,
+      call: undefined,
+      chunk: fn as (args: ChunkCheckArgs) => ChunkCheckResult | void,
+      chunkLookBehind: 0,
+      gatesStream: false,
+    });
+  }
+  return Object.freeze({
+    name,
+    phase,
+    kind: opts.runInBackground || options.allInBackground ? ('background' as const) : ('function' as const),
+    failOpen: opts.failOpen === true,
+    timeoutMs: opts.timeoutMs,
+    call: fn as (args: HookArgs) => unknown,
+    chunk: undefined,
+    chunkLookBehind: 0,
+    gatesStream: false,
+  });
+}
+
+function backgroundGuardrail(name: string, where: string): HookchainConfigError {
+  return new HookchainConfigError(
+    'BACKGROUND_GUARDRAIL',
+    `Agent: ${where} (${name}) is a guardrail marked to run in background; guardrails must run inline to block. Remove runInBackground from it`,
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * `hook(options)` marks a hook function, either as a call (`hook({ failOpen: true })(fn)`) or as a TS 5 standard
+ * method decorator (`@hook({ runInBackground: true }) async log(args) {…}`, with `this` bound to the instance).
+ *
+ * The options travel on the function under a symbol and are read once, when an agent is built.
+ */
+import { HookchainConfigError } from '../errors.ts';
+import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
+import type { PostHookArgs, PreHookArgs } from '../types.ts';
+
+export interface HookOptions {
+  /** Name in events and errors; defaults to the function's name. */
+  name?: string;
+  /** On a crash or timeout, emit `hook_failed` and let the run go on. Never applies to check errors (verdicts). */
+  failOpen?: boolean;
+  /** Bound on one call of the hook, in milliseconds; a timeout is a failure (fail closed unless `failOpen`). */
+  timeoutMs?: number;
+  /** Run detached, after the run has succeeded, on a snapshot of its arguments (see docs/background-hooks.md). */
+  runInBackground?: boolean;
+  /** Post-hooks only: called with each streamed chunk before it is released (see docs/streaming.md). */
+  everyChunk?: boolean;
+}
+
+const KNOWN_OPTIONS = new Set(['name', 'failOpen', 'timeoutMs', 'runInBackground', 'everyChunk']);
+
+// `any` keeps hook functions assignable whatever argument type they declare (bivariance on purpose).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type HookFn = (args: any) => unknown;
+export type PreHookFn = (args: PreHookArgs) => unknown;
+export type PostHookFn = (args: PostHookArgs) => unknown;
+export type ChunkHookFn = (args: ChunkCheckArgs) => ChunkCheckResult | void;
+
+export const HOOK_OPTIONS: unique symbol = Symbol.for('hookchain.hookOptions');
+
+export interface MarkedHook {
+  [HOOK_OPTIONS]?: Readonly<HookOptions>;
+}
+
+export function validateHookOptions(options: unknown, where: string): Readonly<HookOptions> {
+  if (options === undefined) return Object.freeze({});
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new HookchainConfigError('INVALID_OPTION', `${where}: options must be an object like { failOpen: true }, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new HookchainConfigError('UNKNOWN_OPTION', `${where}: unknown option "${key}"; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
+  }
+  const o = options as HookOptions;
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
+    throw new HookchainConfigError('INVALID_OPTION', `${where}: "name" must be a non-empty string`);
+  }
+  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)) {
+    throw new HookchainConfigError('INVALID_OPTION', `${where}: "timeoutMs" must be a positive number of milliseconds, got ${describe(o.timeoutMs)}`);
+  }
+  for (const flag of ['failOpen', 'runInBackground', 'everyChunk'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') {
+      throw new HookchainConfigError('INVALID_OPTION', `${where}: "${flag}" must be true or false, got ${describe(o[flag])}`);
+    }
+  }
+  if (o.runInBackground && o.everyChunk) {
+    throw new HookchainConfigError('INVALID_OPTION', `${where}: a hook cannot be both runInBackground and everyChunk (a background hook cannot gate a stream)`);
+  }
+  return Object.freeze({ ...o });
+}
+
+/** Marks a hook: `hook(opts)(fn)` returns a new function (the original is untouched); `@hook(opts)` decorates a method. */
+export function hook(options?: HookOptions) {
+  const opts = validateHookOptions(options, 'hook()');
+  function mark<F extends HookFn>(fn: F, context?: ClassMethodDecoratorContext): F {
+    if (typeof fn !== 'function') {
+      throw new HookchainConfigError('INVALID_HOOK', `hook(): expected a function to mark, got ${describe(fn)}. Guardrails take these options in their constructor.`);
+    }
+    const inner = (fn as MarkedHook)[HOOK_OPTIONS];
+    const merged = Object.freeze({ ...inner, ...opts, name: opts.name ?? inner?.name ?? (context ? String(context.name) : fn.name) });
+    if (context) {
+      if (context.kind !== 'method') throw new HookchainConfigError('INVALID_HOOK', `@hook() decorates methods only, not a ${context.kind}`);
+      // A decorated method is usually passed around detached (`preHooks: [svc.audit]`), so bind it per instance.
+      context.addInitializer(function (this: unknown) {
+        const self = this as Record<string | symbol, unknown>;
+        const bound = Object.assign(fn.bind(self), { [HOOK_OPTIONS]: merged });
+        Object.defineProperty(self, context.name, { value: bound, writable: true, configurable: true });
+      });
+      return Object.assign(fn, { [HOOK_OPTIONS]: merged });
+    }
+    const wrapped = function (this: unknown, args: unknown) {
+      return fn.call(this, args);
+    } as unknown as F;
+    Object.defineProperty(wrapped, 'name', { value: merged.name || fn.name });
+    return Object.assign(wrapped, { [HOOK_OPTIONS]: merged });
+  }
+  return mark;
+}
+
+export function hookOptionsOf(fn: HookFn): Readonly<HookOptions> {
+  return (fn as MarkedHook)[HOOK_OPTIONS] ?? EMPTY;
+}
+const EMPTY: Readonly<HookOptions> = Object.freeze({});
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,79 @@
+/**
+ * Calls one compiled hook with its events, its time limit and its failure policy. Sync hooks cost no promise:
+ * only a returned thenable is awaited.
+ */
+import type { RunContextImpl } from '../context.ts';
+import { HookTimeoutError, isCheckError } from '../errors.ts';
+import type { HookArgs } from '../types.ts';
+import type { CompiledHook } from './compile.ts';
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** Runs `hook.call(args)`; returns undefined when it finished synchronously, else a promise. */
+export function runHook(ctx: RunContextImpl, hook: CompiledHook, args: HookArgs): Promise<void> | undefined {
+  return runStep(ctx, hook, hook.call!, args);
+}
+
+/** The same policy for any step of a hook (its whole check, or one chunk check). */
+export function runStep<A>(ctx: RunContextImpl, hook: CompiledHook, step: (args: A) => unknown, args: A): Promise<void> | undefined {
+  const started = hook.phase === 'pre' ? 'pre_hook_started' : 'post_hook_started';
+  if (ctx.wants(started)) ctx.emit(started, { runId: ctx.runId, hookName: hook.name });
+  let result: unknown;
+  try {
+    result = step(args);
+  } catch (error) {
+    return failed(ctx, hook, error);
+  }
+  if (isThenable(result)) {
+    const settled = hook.timeoutMs === undefined ? Promise.resolve(result) : withTimeout(result, hook.name, hook.timeoutMs);
+    return settled.then(
+      () => completed(ctx, hook),
+      (error: unknown) => failed(ctx, hook, error),
+    );
+  }
+  completed(ctx, hook);
+  return undefined;
+}
+
+function completed(ctx: RunContextImpl, hook: CompiledHook): void {
+  const name = hook.phase === 'pre' ? 'pre_hook_completed' : 'post_hook_completed';
+  if (ctx.wants(name)) ctx.emit(name, { runId: ctx.runId, hookName: hook.name });
+}
+
+/** Fail closed: rethrow, unless the hook is failOpen and the error is a malfunction rather than a verdict. */
+function failed(ctx: RunContextImpl, hook: CompiledHook, error: unknown): undefined {
+  if (!hook.failOpen || isCheckError(error) || ctx.signal.aborted) {
+    ctx._failedHook ??= hook.name;
+    throw error;
+  }
+  ctx.emit('hook_failed', {
+    runId: ctx.runId,
+    hookName: hook.name,
+    phase: hook.phase,
+    error: errorSummary(error),
+  });
+  return undefined;
+}
+
+export function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+}
+
+/** Rejects with HookTimeoutError after `ms`; a late rejection of the hook is absorbed, never unhandled. */
+export function withTimeout(work: PromiseLike<unknown>, hookName: string, ms: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new HookTimeoutError(hookName, ms)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

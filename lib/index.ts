@@ -1,0 +1,43 @@
+/** hookchain: one Koa-style onion around every agent run. The public surface; everything else is internal. */
+export { Agent, type AgentOptions, type Logger } from './agent.ts';
+export type { RunOptions } from './run.ts';
+export { hook, type HookOptions } from './hooks/hook.ts';
+export {
+  CheckTrigger,
+  HookTimeoutError,
+  HookchainConfigError,
+  InputCheckError,
+  OutputCheckError,
+  RunAbortedError,
+  type CheckErrorOptions,
+} from './errors.ts';
+export { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './guardrails/base.ts';
+export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
+export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage } from './models/model.ts';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
+export type { SessionStore } from './sessions/store.ts';
+export { DrainQueue } from './background/drain-queue.ts';
+export type { BackgroundExecutor, BackgroundJob } from './background/executor.ts';
+export type { AgentEvents, AgentEventName, RunEvent } from './events/types.ts';
+export type { RunStream } from './streaming/run-stream.ts';
+export type {
+  AgentSession,
+  BaseRunContext,
+  ChatMessage,
+  ContentPart,
+  DefaultContext,
+  DefaultDependencies,
+  DefaultState,
+  HookArgs,
+  Metadata,
+  Middleware,
+  Next,
+  PostHookArgs,
+  PreHookArgs,
+  RunContext,
+  RunErrorInfo,
+  RunInput,
+  RunMetrics,
+  RunOutput,
+  RunStatus,
+} from './types.ts';

@@ -1,0 +1,92 @@
+/**
+ * The release buffer (DESIGN §5). Streamed text passes every chunk check in declared order before it may leave;
+ * each check may rewrite its pending text and hold back a tail, which is presented again with the next delta.
+ * Work per delta is the delta plus what the checks hold, so total work stays linear in the output.
+ */
+import type { RunContextImpl } from '../context.ts';
+import { isCheckError } from '../errors.ts';
+import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
+import type { CompiledHook } from '../hooks/compile.ts';
+import { errorSummary, isThenable, withTimeout } from '../hooks/run-hook.ts';
+
+interface Stage {
+  readonly hook: CompiledHook;
+  /** Text this check held back, first in line for its next call. */
+  pending: string;
+  /** The last `chunkLookBehind` characters this check released. */
+  window: string;
+}
+
+export class ReleasePipeline {
+  private readonly stages: Stage[];
+  private readonly ctx: RunContextImpl;
+
+  constructor(hooks: readonly CompiledHook[], ctx: RunContextImpl) {
+    this.stages = hooks.map((hook) => ({ hook, pending: '', window: '' }));
+    this.ctx = ctx;
+  }
+
+  /** Feeds `delta` through every stage; resolves (or returns, when all checks are sync) with the cleared text. */
+  push(delta: string, final: boolean): string | Promise<string> {
+    return this.from(0, delta, final);
+  }
+
+  private from(index: number, text: string, final: boolean): string | Promise<string> {
+    for (let i = index; i < this.stages.length; i++) {
+      const stage = this.stages[i]!;
+      if (text === '' && !final) return '';
+      const input = stage.pending + text;
+      if (input === '') continue;
+      const verdict = this.call(stage, input, final);
+      if (isThenable(verdict)) {
+        return (verdict as Promise<ChunkCheckResult | void>).then((v) => this.from(i + 1, this.settle(stage, input, v, final), final));
+      }
+      text = this.settle(stage, input, verdict, final);
+    }
+    return text;
+  }
+
+  private call(stage: Stage, input: string, final: boolean): ChunkCheckResult | void | Promise<ChunkCheckResult | void> {
+    const hook = stage.hook;
+    const args: ChunkCheckArgs = { text: input, released: stage.window, final, runContext: this.ctx as never };
+    let verdict: ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
+    try {
+      verdict = hook.chunk!(args);
+    } catch (error) {
+      return this.failed(hook, error);
+    }
+    if (isThenable(verdict)) {
+      const settled = hook.timeoutMs === undefined ? verdict : (withTimeout(verdict, hook.name, hook.timeoutMs) as Promise<ChunkCheckResult | void>);
+      return Promise.resolve(settled).then(undefined, (error: unknown) => this.failed(hook, error));
+    }
+    return verdict;
+  }
+
+  /** Applies a verdict: what is released goes on to the next stage, the held tail stays. */
+  private settle(stage: Stage, input: string, verdict: ChunkCheckResult | void, final: boolean): string {
+    const out = verdict && typeof verdict.text === 'string' ? verdict.text : input;
+    let hold = final || !verdict || verdict.hold === undefined ? 0 : Math.floor(verdict.hold);
+    if (!(hold > 0)) hold = 0;
+    else if (hold > out.length) hold = out.length;
+    const released = hold === 0 ? out : out.slice(0, out.length - hold);
+    stage.pending = hold === 0 ? '' : out.slice(out.length - hold);
+    const keep = stage.hook.chunkLookBehind;
+    if (keep > 0 && released !== '') {
+      const joined = stage.window + released;
+      stage.window = joined.length > keep ? joined.slice(joined.length - keep) : joined;
+    }
+    return released;
+  }
+
+  /** Same policy as whole-output hooks: verdicts and crashes end the stream unless the check is failOpen. */
+  private failed(hook: CompiledHook, error: unknown): void {
+    const ctx = this.ctx;
+    if (!hook.failOpen || isCheckError(error) || ctx.signal.aborted) {
+      ctx._failedHook ??= hook.name;
+      throw error;
+    }
+    ctx.emit('hook_failed', { runId: ctx.runId, hookName: hook.name, phase: 'chunk', error: errorSummary(error) });
+    // A fail-open check that crashed lets its text through unchanged.
+    return undefined;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * `agent.stream()`: an async iterable of the run's events plus a `finalOutput` promise. The run starts at the first
+ * `next()` (or when `finalOutput` is first read); stopping the iteration early cancels it.
+ */
+import type { Agent } from '../agent.ts';
+import type { RunEvent } from '../events/types.ts';
+import { RunAbortedError } from '../errors.ts';
+import { prepareRun, type RunOptions } from '../run.ts';
+import type { RunOutput } from '../types.ts';
+import { EventQueue } from './event-queue.ts';
+import { StreamState } from './stream-state.ts';
+
+/** Events waiting for a slow consumer before the model read pauses. */
+const HIGH_WATER_MARK = 64;
+
+export interface RunStream extends AsyncIterable<RunEvent> {
+  /** Settles with the run: the final output (post-hook edits included) or the error that stopped it. */
+  readonly finalOutput: Promise<RunOutput>;
+}
+
+export function openRunStream(agent: Agent, input: unknown, options: RunOptions | undefined): RunStream {
+  const queue = new EventQueue(HIGH_WATER_MARK);
+  const state = new StreamState(queue, agent._postHooks);
+  let settle!: { resolve: (o: RunOutput) => void; reject: (e: unknown) => void };
+  const finalOutput = new Promise<RunOutput>((resolve, reject) => (settle = { resolve, reject }));
+  // Nobody may be awaiting it (a consumer that only iterates): a failed run must not become an unhandled rejection.
+  finalOutput.catch(() => {});
+  let started: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+
+  const start = (): Promise<void> =>
+    (started ??= (async () => {
+      const userSignal = options?.signal;
+      const onAbort = () => state.controller.abort(userSignal?.reason);
+      userSignal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const ctx = await prepareRun(agent, input, options, state);
+        state.attach(ctx);
+        if (userSignal?.aborted) onAbort();
+        settle.resolve(await agent.execute(ctx));
+      } catch (error) {
+        failure = { error };
+        settle.reject(error);
+      } finally {
+        userSignal?.removeEventListener('abort', onAbort);
+        queue.close();
+      }
+    })());
+
+  const iterator: AsyncIterator<RunEvent> = {
+    async next() {
+      void start();
+      const result = await queue.next();
+      if (result.done) {
+        await started;
+        // The stream ends with run_error, then rejects (bad input rejects at once: there was no run).
+        if (failure !== undefined) {
+          const { error } = failure;
+          failure = undefined;
+          throw error;
+        }
+      }
+      return result;
+    },
+    async return() {
+      if (started !== undefined) {
+        state.controller.abort(new RunAbortedError('the stream consumer stopped reading'));
+        queue.close(); // also wakes a producer waiting for room
+        await started;
+      }
+      failure = undefined;
+      return { value: undefined, done: true };
+    },
+  };
+
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    get finalOutput() {
+      void start();
+      return finalOutput;
+    },
+  };
+}

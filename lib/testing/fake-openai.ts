@@ -1,0 +1,273 @@
+/**
+ * An OpenAI-compatible HTTP server on 127.0.0.1 for tests: Chat Completions (plain and SSE streaming) and
+ * Moderations, with scripted answers, failures, delays and a record of every request (including whether the
+ * client hung up). Point the real `openai` client at `baseURL` and test your hooks end to end, offline.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+
+export interface ChatRequestBody {
+  model: string;
+  messages: { role: string; content: unknown }[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  [key: string]: unknown;
+}
+
+/** A scripted chat answer: text, or full control over streaming, delays and failures. */
+export type ChatReply =
+  | string
+  | {
+      content?: string;
+      /** Exact SSE chunks (default: `content` cut into `chunkSize` pieces). */
+      chunks?: string[];
+      chunkSize?: number;
+      /** Pause before each streamed chunk. */
+      chunkDelayMs?: number;
+      /** Pause before answering at all. */
+      delayMs?: number;
+      /** Answer with this HTTP status and body instead (e.g. 500). */
+      status?: number;
+      body?: unknown;
+      usage?: { prompt_tokens: number; completion_tokens: number };
+    };
+export type ChatHandler = string | ((body: ChatRequestBody) => ChatReply | Promise<ChatReply>);
+
+export interface ModerationResultInput {
+  flagged?: boolean;
+  /** Category name (API spelling, e.g. 'self-harm/intent') → flagged. Unlisted categories are false. */
+  categories?: Record<string, boolean>;
+  categoryScores?: Record<string, number>;
+}
+export type ModerationReply =
+  | ModerationResultInput
+  | ModerationResultInput[]
+  | { status: number; body?: unknown }
+  | { delayMs: number; then?: ModerationResultInput }
+  | { raw: string };
+export type ModerationHandler = (input: unknown, body: Record<string, unknown>) => ModerationReply | Promise<ModerationReply>;
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+  /** The client hung up before the answer was complete (an aborted request). */
+  aborted: boolean;
+  /** Resolves when the exchange is over, aborted or not. */
+  closed: Promise<void>;
+}
+
+export const MODERATION_CATEGORIES = [
+  'sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'hate/threatening', 'illicit',
+  'illicit/violent', 'self-harm', 'self-harm/intent', 'self-harm/instructions', 'violence', 'violence/graphic',
+] as const;
+
+export class FakeOpenAI {
+  readonly baseURL: string;
+  readonly apiKey = 'test-key';
+  readonly requests: RecordedRequest[] = [];
+  private chat: ChatHandler;
+  private moderation: ModerationHandler;
+  private readonly server: Server;
+
+  /** @internal use startFakeOpenAI() */
+  constructor(server: Server, options: FakeOpenAIOptions) {
+    this.server = server;
+    const { port } = server.address() as AddressInfo;
+    this.baseURL = `http://127.0.0.1:${port}/v1`;
+    this.chat = options.reply ?? ((body) => `echo: ${lastText(body)}`);
+    this.moderation = options.moderation ?? (() => ({ flagged: false }));
+  }
+
+  setReply(handler: ChatHandler): void {
+    this.chat = handler;
+  }
+
+  setModeration(handler: ModerationHandler): void {
+    this.moderation = handler;
+  }
+
+  /** Bodies of the chat requests received so far. */
+  chatRequests(): ChatRequestBody[] {
+    return this.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatRequestBody);
+  }
+
+  /** A real `openai` client pointed at this server (no retries, so failures show at once). */
+  client(options: { timeoutMs?: number } = {}): OpenAI {
+    return new OpenAI({ apiKey: this.apiKey, baseURL: this.baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 10_000 });
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** @internal */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let closedResolve!: () => void;
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      body: parseJson(raw),
+      headers: req.headers,
+      aborted: false,
+      closed: new Promise((resolve) => (closedResolve = resolve)),
+    };
+    this.requests.push(record);
+    res.on('close', () => {
+      if (!res.writableFinished) record.aborted = true;
+      closedResolve();
+    });
+    try {
+      if (record.path.endsWith('/chat/completions')) await this.answerChat(record.body as ChatRequestBody, res);
+      else if (record.path.endsWith('/moderations')) await this.answerModeration(record.body as Record<string, unknown>, res);
+      else sendJson(res, 404, { error: { message: `no route ${record.path}`, type: 'invalid_request_error' } });
+    } catch (error) {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: String(error), type: 'server_error' } });
+      else res.destroy();
+    }
+  }
+
+  private async answerChat(body: ChatRequestBody, res: ServerResponse): Promise<void> {
+    const reply = typeof this.chat === 'string' ? this.chat : await this.chat(body);
+    const r = typeof reply === 'string' ? { content: reply } : reply;
+    if (r.delayMs) await sleep(r.delayMs);
+    if (r.status !== undefined) return sendJson(res, r.status, r.body ?? { error: { message: 'scripted failure', type: 'server_error' } });
+    const content = r.content ?? (r.chunks ?? []).join('');
+    const usage = r.usage ?? { prompt_tokens: countTokens(JSON.stringify(body.messages)), completion_tokens: countTokens(content) };
+    const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (!body.stream) {
+      return sendJson(res, 200, {
+        id, object: 'chat.completion', created, model: body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+      });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const chunks = r.chunks ?? cut(content, r.chunkSize ?? 4);
+    const frame = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices, ...extra })}\n\n`;
+    res.write(frame([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
+    for (const piece of chunks) {
+      if (r.chunkDelayMs) await sleep(r.chunkDelayMs);
+      if (res.destroyed) return;
+      // Respect the client's pace: wait for the socket to drain instead of buffering the whole answer.
+      if (!res.write(frame([{ index: 0, delta: { content: piece }, finish_reason: null }]))) await waitDrain(res);
+    }
+    if (res.destroyed) return;
+    res.write(frame([{ index: 0, delta: {}, finish_reason: 'stop' }]));
+    if (body.stream_options?.include_usage) {
+      res.write(frame([], { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }));
+    }
+    res.end('data: [DONE]\n\n');
+  }
+
+  private async answerModeration(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+    let reply = await this.moderation(body['input'], body);
+    if (reply !== null && typeof reply === 'object' && 'delayMs' in reply) {
+      await sleep(reply.delayMs);
+      if (res.destroyed) return;
+      reply = reply.then ?? { flagged: false };
+    }
+    if (reply !== null && typeof reply === 'object' && 'raw' in reply) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(reply.raw);
+    }
+    if (reply !== null && typeof reply === 'object' && 'status' in reply) {
+      return sendJson(res, reply.status, reply.body ?? { error: { message: 'scripted failure', type: 'server_error' } });
+    }
+    const results = (Array.isArray(reply) ? reply : [reply as ModerationResultInput]).map(toModerationResult);
+    sendJson(res, 200, { id: `modr-${Math.random().toString(36).slice(2)}`, model: String(body['model'] ?? 'omni-moderation-latest'), results });
+  }
+}
+
+export interface FakeOpenAIOptions {
+  /** Chat answers (default: echoes the last user message as `echo: …`). */
+  reply?: ChatHandler;
+  /** Moderation verdicts (default: nothing flagged). */
+  moderation?: ModerationHandler;
+}
+
+/** Starts the server on an ephemeral 127.0.0.1 port. Close it in your test's teardown. */
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  let fake: FakeOpenAI | undefined;
+  const server = createServer((req, res) => void fake!.handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  fake = new FakeOpenAI(server, options);
+  return fake;
+}
+
+function toModerationResult(input: ModerationResultInput) {
+  const categories: Record<string, boolean> = {};
+  const scores: Record<string, number> = {};
+  const applied: Record<string, string[]> = {};
+  for (const name of MODERATION_CATEGORIES) {
+    categories[name] = input.categories?.[name] === true;
+    scores[name] = input.categoryScores?.[name] ?? (categories[name] ? 0.9 : 0.001);
+    applied[name] = ['text'];
+  }
+  const flagged = input.flagged ?? Object.values(categories).some(Boolean);
+  return { flagged, categories, category_scores: scores, category_applied_input_types: applied };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return raw === '' ? undefined : JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function lastText(body: ChatRequestBody): string {
+  const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
+  if (!last) return '';
+  if (typeof last.content === 'string') return last.content;
+  return (last.content as { type: string; text?: string }[]).map((p) => p.text ?? '').join(' ');
+}
+
+function cut(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+function countTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Records an agent's events so tests can assert what happened, in which order, without spying on internals.
+ * Framework-agnostic: failures throw a plain Error with a readable diff.
+ */
+import type { Agent } from '../agent.ts';
+import type { AgentEventName, AgentEvents, RunEvent } from '../events/types.ts';
+
+const ALL_EVENTS: AgentEventName[] = [
+  'run_started', 'pre_hook_started', 'pre_hook_completed', 'post_hook_started', 'post_hook_completed', 'hook_failed',
+  'model_request_started', 'model_request_completed', 'content', 'run_completed', 'run_error',
+  'background_hook_started', 'background_hook_completed', 'background_hook_failed',
+];
+
+export interface EventRecorder {
+  readonly events: RunEvent[];
+  /** Event names in order, e.g. ['run_started', 'pre_hook_started', …]. */
+  names(): string[];
+  /** Hook steps in order, as 'pre:started:name', 'post:completed:name', 'failed:name', 'background:completed:name'. */
+  hookOrder(): string[];
+  /** Detach from the agent. */
+  stop(): void;
+}
+
+// Agents of any state/dependency types: the recorder only reads events.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function recordEvents(agent: Agent<any, any>, only?: (runId: string) => boolean): EventRecorder {
+  const events: RunEvent[] = [];
+  const listeners = ALL_EVENTS.map((type) => {
+    const fn = (payload: AgentEvents[typeof type]) => {
+      if (only === undefined || only(payload.runId)) events.push({ type, ...payload } as RunEvent);
+    };
+    agent.on(type, fn as never);
+    return [type, fn] as const;
+  });
+  return {
+    events,
+    names: () => events.map((e) => e.type),
+    hookOrder: () => hookSteps(events),
+    stop: () => {
+      for (const [type, fn] of listeners) agent.off(type, fn as never);
+    },
+  };
+}
+
+export function hookSteps(events: readonly RunEvent[]): string[] {
+  const out: string[] = [];
+  for (const e of events) {
+    switch (e.type) {
+      case 'pre_hook_started': out.push(`pre:started:${e.hookName}`); break;
+      case 'pre_hook_completed': out.push(`pre:completed:${e.hookName}`); break;
+      case 'post_hook_started': out.push(`post:started:${e.hookName}`); break;
+      case 'post_hook_completed': out.push(`post:completed:${e.hookName}`); break;
+      case 'hook_failed': out.push(`failed:${e.hookName}`); break;
+      case 'background_hook_started': out.push(`background:started:${e.hookName}`); break;
+      case 'background_hook_completed': out.push(`background:completed:${e.hookName}`); break;
+      case 'background_hook_failed': out.push(`background:failed:${e.hookName}`); break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+/** Throws unless `actual` equals `expected`, showing both lists. */
+export function assertOrder(actual: readonly string[], expected: readonly string[], what = 'hook order'): void {
+  const same = actual.length === expected.length && actual.every((v, i) => v === expected[i]);
+  if (!same) {
+    throw new Error(`${what} differs\n  expected: ${expected.join(' → ')}\n  actual:   ${actual.join(' → ')}`);
+  }
+}
+
+/** Throws unless the hooks completed in exactly this order (by name, whatever the phase). */
+export function expectHookOrder(recorder: EventRecorder, expected: readonly string[]): void {
+  const completed = recorder.events
+    .filter((e) => e.type === 'pre_hook_completed' || e.type === 'post_hook_completed')
+    .map((e) => (e as { hookName: string }).hookName);
+  assertOrder(completed, expected);
+}

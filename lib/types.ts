@@ -1,0 +1,149 @@
+/**
+ * The run's data: what hooks read and edit, what the caller gets back, what the store keeps.
+ * Everything a run returns or emits is plain JSON-safe data (no functions, agents or contexts).
+ */
+import type { Agent } from './agent.ts';
+import type { CheckTrigger } from './errors.ts';
+
+/** One part of a multimodal chat message (the OpenAI Chat Completions shape). */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+
+export interface ChatMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant';
+  content: string | ContentPart[];
+  name?: string;
+}
+
+export interface RunInput {
+  /** What the user sent. Pre-hooks may edit it in place or replace it; the model sees the value after all pre-hooks. */
+  inputContent: string | ChatMessage[];
+}
+
+export type RunStatus = 'running' | 'completed' | 'error' | 'cancelled';
+
+export interface RunMetrics {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  /** Wall time of the whole run, hooks included. */
+  durationMs: number;
+  /** Wall time of the model request alone. */
+  modelDurationMs?: number;
+}
+
+/** JSON-safe description of why a run failed. Never contains blocked content. */
+export interface RunErrorInfo {
+  /** A verdict (`*_check_error`), a cancellation, or a crash in a hook, the model or other middleware. */
+  type: 'input_check_error' | 'output_check_error' | 'abort_error' | 'hook_error' | 'model_error' | 'middleware_error';
+  name: string;
+  message: string;
+  checkTrigger?: CheckTrigger;
+  additionalData?: Record<string, unknown>;
+  /** The hook that raised it, when a hook did. */
+  hookName?: string;
+}
+
+export interface RunOutput {
+  runId: string;
+  sessionId: string;
+  agentId: string;
+  agentName: string;
+  userId: string | undefined;
+  /** The answer. Post-hooks may edit it. Absent on a failed run. */
+  content: string | undefined;
+  status: RunStatus;
+  /** The model's id. */
+  model: string;
+  /** The input as the model saw it (after pre-hooks). */
+  input: RunInput;
+  /** Messages sent to the model, plus the assistant's answer once the run has completed. */
+  messages: ChatMessage[];
+  metrics: RunMetrics;
+  error: RunErrorInfo | undefined;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+export interface AgentSession<State extends object = DefaultState> {
+  sessionId: string;
+  agentId: string;
+  userId: string | undefined;
+  sessionState: State;
+  /** Earlier runs of this session, oldest first. */
+  runs: RunOutput[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * Shapes that applications and middleware packages widen by declaration merging, as Koa's
+ * `DefaultState`/`DefaultContext` are widened:
+ *
+ * ```ts
+ * declare module 'hookchain' {
+ *   interface DefaultContext { tenant: string }          // a typed field on every RunContext
+ *   interface DefaultState { cart: string[] }            // the session state's shape
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface DefaultState {}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface DefaultDependencies {}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface DefaultContext {}
+
+export type Metadata = Record<string, unknown>;
+
+/** Koa's `ctx`: one per run, shared by every hook and middleware of that run. */
+export interface BaseRunContext<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+  readonly runId: string;
+  readonly agent: Agent<State, Deps>;
+  input: RunInput;
+  readonly output: RunOutput;
+  readonly session: AgentSession<State>;
+  /** The session state; persisted with the session. */
+  state: State;
+  dependencies: Deps;
+  metadata: Metadata;
+  readonly userId: string | undefined;
+  readonly debugMode: boolean;
+  /** Aborted when the caller cancels the run. Pass it to your own I/O. */
+  readonly signal: AbortSignal;
+}
+
+export type RunContext<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
+  BaseRunContext<State, Deps> & DefaultContext;
+
+export type Next = () => Promise<void>;
+export type Middleware<State extends object = DefaultState, Deps extends object = DefaultDependencies> = (
+  ctx: RunContext<State, Deps>,
+  next: Next,
+) => Promise<void> | void;
+
+/** The one argument object a pre-hook receives. Destructure what you need. */
+export interface PreHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+  readonly phase: 'pre';
+  runInput: RunInput;
+  agent: Agent<State, Deps>;
+  session: AgentSession<State>;
+  sessionState: State;
+  dependencies: Deps;
+  metadata: Metadata;
+  userId: string | undefined;
+  debugMode: boolean;
+  runContext: RunContext<State, Deps>;
+}
+
+/** The one argument object a post-hook receives: a pre-hook's plus `runOutput`. */
+export interface PostHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies>
+  extends Omit<PreHookArgs<State, Deps>, 'phase'> {
+  readonly phase: 'post';
+  runOutput: RunOutput;
+}
+
+export type HookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
+  | PreHookArgs<State, Deps>
+  | PostHookArgs<State, Deps>;

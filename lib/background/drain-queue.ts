@@ -1,0 +1,355 @@
+/**
+ * The in-process background executor. Jobs wait in a ring buffer and start from one `setImmediate` per batch, so
+ * whoever enqueued them (the run that just succeeded) gets its result before any of them starts; after that, a
+ * finished job starts the next ready one directly, without another macrotask.
+ *
+ * Nothing here can surface as an unhandled rejection: every job outcome, reporter and listener is caught, and
+ * every failure is counted and reported (`report.failed`, `background_hook_failed`, or a console warning when
+ * nobody listens), so no job is ever lost silently.
+ */
+import { HookchainConfigError } from '../errors.ts';
+import { SafeEmitter } from '../events/emitter.ts';
+import type { AgentEvents } from '../events/types.ts';
+import { BackgroundQueueError, BackgroundTimeoutError } from './errors.ts';
+import type { BackgroundExecutor, BackgroundFailureReason, BackgroundJob } from './executor.ts';
+import { Ring } from './ring.ts';
+
+export type OverflowPolicy = 'wait' | 'reject' | 'drop-oldest';
+
+export interface DrainQueueOptions {
+  /** Jobs holding a slot at once (default 64: background hooks are mostly I/O, so a slot is mostly waiting). */
+  concurrency?: number;
+  /** Jobs waiting for a slot before `overflow` applies (default 10,000). */
+  maxQueued?: number;
+  /**
+   * What a full queue does with a new job (default `'wait'`): `'wait'` makes `enqueue` return a promise that
+   * resolves once the job is in (backpressure on the run that flushes); `'reject'` refuses the new job;
+   * `'drop-oldest'` evicts the oldest waiting job. Refused and evicted jobs are reported and counted.
+   */
+  overflow?: OverflowPolicy;
+  /** Default bound on an async job, in ms (default 30,000; `Infinity` for none). A job's own `timeoutMs` wins. */
+  timeoutMs?: number;
+}
+
+export type BackgroundEvents = Pick<AgentEvents, 'background_hook_started' | 'background_hook_completed' | 'background_hook_failed'>;
+
+export interface BackgroundStats {
+  /** Jobs taken into the queue (refused ones excluded). */
+  accepted: number;
+  started: number;
+  completed: number;
+  /** Threw or rejected. */
+  failed: number;
+  timedOut: number;
+  /** Refused: queue full under `'reject'`, or closed. */
+  rejected: number;
+  /** Evicted under `'drop-oldest'`. */
+  dropped: number;
+  /** `setImmediate` turns taken: one per batch of enqueues, however large. */
+  batches: number;
+}
+
+interface Waiter {
+  job: BackgroundJob;
+  resolve: () => void;
+}
+
+const KNOWN_OPTIONS = new Set(['concurrency', 'maxQueued', 'overflow', 'timeoutMs']);
+const POLICIES: readonly OverflowPolicy[] = ['wait', 'reject', 'drop-oldest'];
+// Node clamps longer timers to 1 ms (with a warning), which would time every job out at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class DrainQueue extends SafeEmitter<BackgroundEvents> implements BackgroundExecutor {
+  readonly concurrency: number;
+  readonly maxQueued: number;
+  readonly overflow: OverflowPolicy;
+  readonly timeoutMs: number;
+
+  private readonly queue = new Ring<BackgroundJob>();
+  private readonly waiters = new Ring<Waiter>();
+  private running = 0;
+  // Positions in the stream of queued jobs: those before `readyEnd` were queued before the last tick and may start.
+  private pushedSeq = 0;
+  private shiftedSeq = 0;
+  private readyEnd = 0;
+  private scheduled = false;
+  private isClosed = false;
+  private lastJobId = 0;
+  private drainPromise: Promise<void> | undefined;
+  private resolveDrain: (() => void) | undefined;
+  private readonly counts: BackgroundStats = {
+    accepted: 0, started: 0, completed: 0, failed: 0, timedOut: 0, rejected: 0, dropped: 0, batches: 0,
+  };
+
+  constructor(options: DrainQueueOptions = {}) {
+    super();
+    checkOptions(options);
+    this.concurrency = options.concurrency ?? 64;
+    this.maxQueued = options.maxQueued ?? 10_000;
+    this.overflow = options.overflow ?? 'wait';
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** Jobs waiting for a slot. */
+  get size(): number {
+    return this.queue.length;
+  }
+
+  /** Jobs holding a slot (started, not yet settled or timed out). */
+  get pending(): number {
+    return this.running;
+  }
+
+  /** Enqueue calls blocked by a full queue under `overflow: 'wait'`. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  get stats(): Readonly<BackgroundStats> {
+    return { ...this.counts };
+  }
+
+  enqueue(job: BackgroundJob): void | Promise<void> {
+    if (job === null || typeof job !== 'object' || typeof job.run !== 'function') {
+      throw new HookchainConfigError('INVALID_JOB', 'DrainQueue.enqueue(): expected a job { hookName, runId, run() }; got no run function');
+    }
+    if (job.timeoutMs !== undefined && !(job.timeoutMs > 0)) {
+      throw new HookchainConfigError('INVALID_JOB', `DrainQueue.enqueue(): job "${job.hookName}" has timeoutMs ${job.timeoutMs}; use a positive number of ms or leave it out`);
+    }
+    if (this.isClosed) {
+      this.refuse(job, 'QUEUE_CLOSED', 'the queue is closed; stop taking runs before close(), or give the agent a new queue');
+      return;
+    }
+    if (this.queue.length < this.maxQueued && this.waiters.length === 0) {
+      this.accept(job);
+      return;
+    }
+    return this.overflowed(job);
+  }
+
+  /** Resolves when nothing is queued, waiting or running (at once if that is already so). Never rejects. */
+  drain(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    this.drainPromise ??= new Promise<void>((resolve) => {
+      this.resolveDrain = resolve;
+    });
+    return this.drainPromise;
+  }
+
+  /** Refuses new jobs from now on (reported as `'rejected'`), then drains what was already accepted. */
+  close(): Promise<void> {
+    this.isClosed = true;
+    return this.drain();
+  }
+
+  private accept(job: BackgroundJob): void {
+    this.queue.push(job);
+    this.pushedSeq++;
+    this.counts.accepted++;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.onTick);
+    }
+  }
+
+  private overflowed(job: BackgroundJob): void | Promise<void> {
+    if (this.overflow === 'wait') return new Promise<void>((resolve) => this.waiters.push({ job, resolve }));
+    const room = `(maxQueued ${this.maxQueued}, overflow '${this.overflow}'); raise maxQueued or concurrency, or use overflow 'wait' for backpressure`;
+    if (this.overflow === 'reject') {
+      this.refuse(job, 'QUEUE_FULL', `refused: the queue is full ${room}`);
+      return;
+    }
+    const oldest = this.queue.shift()!;
+    this.shiftedSeq++;
+    this.counts.dropped++;
+    this.reportFailure(oldest, ++this.lastJobId, new BackgroundQueueError('DROPPED_OLDEST', oldest, `dropped for a newer job: the queue is full ${room}`), 'dropped');
+    this.accept(job);
+  }
+
+  private refuse(job: BackgroundJob, code: 'QUEUE_FULL' | 'QUEUE_CLOSED', message: string): void {
+    this.counts.rejected++;
+    this.reportFailure(job, ++this.lastJobId, new BackgroundQueueError(code, job, message), 'rejected');
+  }
+
+  private readonly onTick = (): void => {
+    this.scheduled = false;
+    this.counts.batches++;
+    this.readyEnd = this.pushedSeq;
+    this.pump();
+  };
+
+  /** Starts ready jobs while slots are free; sync jobs finish inside the loop, so they cost no extra tick. */
+  private pump(): void {
+    while (this.running < this.concurrency && this.shiftedSeq < this.readyEnd) {
+      const job = this.queue.shift()!;
+      this.shiftedSeq++;
+      if (this.waiters.length > 0) {
+        const waiter = this.waiters.shift()!;
+        this.accept(waiter.job);
+        waiter.resolve();
+      }
+      this.start(job);
+    }
+    if (this.resolveDrain !== undefined && this.isIdle()) {
+      const resolve = this.resolveDrain;
+      this.resolveDrain = undefined;
+      this.drainPromise = undefined;
+      resolve();
+    }
+  }
+
+  private start(job: BackgroundJob): void {
+    const jobId = ++this.lastJobId;
+    this.running++;
+    this.counts.started++;
+    if (job.report !== undefined) {
+      try {
+        job.report.started(job, jobId);
+      } catch (error) {
+        this.reporterThrew(error);
+      }
+    }
+    if (this.hasListeners('background_hook_started')) {
+      this.emit('background_hook_started', { runId: job.runId, hookName: job.hookName, jobId });
+    }
+    const startedAt = performance.now();
+    let result: unknown;
+    let async: boolean;
+    try {
+      result = job.run();
+      // Reading `then` can throw (a hostile getter); that counts as the job failing.
+      async = result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function';
+    } catch (error) {
+      this.running--;
+      this.counts.failed++;
+      this.reportFailure(job, jobId, error, 'error');
+      return;
+    }
+    if (async) {
+      this.track(job, jobId, result as PromiseLike<unknown>, startedAt);
+      return;
+    }
+    this.running--;
+    this.completed(job, jobId, startedAt);
+  }
+
+  private track(job: BackgroundJob, jobId: number, thenable: PromiseLike<unknown>, startedAt: number): void {
+    const timeoutMs = job.timeoutMs ?? this.timeoutMs;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs <= MAX_TIMER_MS) {
+      timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.running--;
+        this.counts.timedOut++;
+        this.reportFailure(job, jobId, new BackgroundTimeoutError(job, timeoutMs), 'timeout');
+        this.pump();
+      }, timeoutMs);
+    }
+    // A foreign thenable could call back synchronously and re-enter pump(); adopting it defers to a microtask.
+    const promise = thenable instanceof Promise ? thenable : Promise.resolve(thenable);
+    // Both handlers are always attached, so even a rejection after the timeout fired is handled (and ignored).
+    promise.then(
+      () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.running--;
+        this.completed(job, jobId, startedAt);
+        this.pump();
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.running--;
+        this.counts.failed++;
+        this.reportFailure(job, jobId, error, 'error');
+        this.pump();
+      },
+    );
+  }
+
+  private completed(job: BackgroundJob, jobId: number, startedAt: number): void {
+    this.counts.completed++;
+    const listening = this.hasListeners('background_hook_completed');
+    if (job.report === undefined && !listening) return;
+    const durationMs = performance.now() - startedAt;
+    if (job.report !== undefined) {
+      try {
+        job.report.completed(job, jobId, durationMs);
+      } catch (error) {
+        this.reporterThrew(error);
+      }
+    }
+    if (listening) this.emit('background_hook_completed', { runId: job.runId, hookName: job.hookName, jobId, durationMs });
+  }
+
+  private reportFailure(job: BackgroundJob, jobId: number, error: unknown, reason: BackgroundFailureReason): void {
+    let observed = false;
+    if (job.report !== undefined) {
+      observed = true;
+      try {
+        job.report.failed(job, jobId, error, reason);
+      } catch (reporterError) {
+        this.reporterThrew(reporterError);
+      }
+    }
+    if (this.hasListeners('background_hook_failed')) {
+      observed = true;
+      this.emit('background_hook_failed', { runId: job.runId, hookName: job.hookName, jobId, error: errorInfo(error), reason });
+    }
+    if (!observed) {
+      console.warn(`hookchain: background hook "${job.hookName}" of run ${job.runId} failed (${reason}); listen to background_hook_failed to handle it.`, error);
+    }
+  }
+
+  private reporterThrew(error: unknown): void {
+    try {
+      this.onListenerError(error, 'background job reporter');
+    } catch {
+      // The error hook itself failed; the queue must go on regardless.
+    }
+  }
+
+  private isIdle(): boolean {
+    return this.running === 0 && this.queue.length === 0 && this.waiters.length === 0;
+  }
+}
+
+function errorInfo(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  try {
+    return { name: typeof error, message: String(error) };
+  } catch {
+    return { name: typeof error, message: '(unprintable value)' };
+  }
+}
+
+function checkOptions(options: DrainQueueOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new HookchainConfigError('INVALID_OPTION', 'new DrainQueue(options): options must be an object like { concurrency: 64 }');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new HookchainConfigError('UNKNOWN_OPTION', `new DrainQueue(): unknown option "${key}"; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
+  }
+  for (const key of ['concurrency', 'maxQueued'] as const) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      throw new HookchainConfigError('INVALID_OPTION', `new DrainQueue(): "${key}" must be a whole number ≥ 1, got ${String(value)}`);
+    }
+  }
+  if (options.overflow !== undefined && !POLICIES.includes(options.overflow)) {
+    throw new HookchainConfigError('INVALID_OPTION', `new DrainQueue(): "overflow" must be one of ${POLICIES.map((p) => `'${p}'`).join(', ')}, got ${String(options.overflow)}`);
+  }
+  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0)) {
+    throw new HookchainConfigError('INVALID_OPTION', `new DrainQueue(): "timeoutMs" must be a positive number of ms (Infinity for none), got ${String(options.timeoutMs)}`);
+  }
+}

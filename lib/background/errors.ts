@@ -1,0 +1,37 @@
+/**
+ * Errors the background queue reports through `background_hook_failed` (never throws at the run that flushed).
+ * Each message names the job and the knob that fixes it.
+ */
+import type { BackgroundJob } from './executor.ts';
+
+export type BackgroundQueueErrorCode = 'QUEUE_FULL' | 'QUEUE_CLOSED' | 'DROPPED_OLDEST';
+
+export class BackgroundQueueError extends Error {
+  readonly code: BackgroundQueueErrorCode;
+  readonly hookName: string;
+  readonly runId: string;
+  constructor(code: BackgroundQueueErrorCode, job: BackgroundJob, message: string) {
+    super(`background hook "${job.hookName}" of run ${job.runId}: ${message}`);
+    this.name = 'BackgroundQueueError';
+    this.code = code;
+    this.hookName = job.hookName;
+    this.runId = job.runId;
+  }
+}
+
+/** The job's promise did not settle in time. Its slot is freed; the work itself cannot be cancelled. */
+export class BackgroundTimeoutError extends Error {
+  readonly hookName: string;
+  readonly runId: string;
+  readonly timeoutMs: number;
+  constructor(job: BackgroundJob, timeoutMs: number) {
+    super(
+      `background hook "${job.hookName}" of run ${job.runId} did not settle within ${timeoutMs} ms; its slot was freed ` +
+        '(raise hook({ timeoutMs }) or the queue\'s timeoutMs, or make the hook faster)',
+    );
+    this.name = 'BackgroundTimeoutError';
+    this.hookName = job.hookName;
+    this.runId = job.runId;
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The frozen copy of a hook's arguments that a background hook receives, so that it can read what the run saw when
+ * its phase ended but can change nothing the run (or a later run) uses.
+ *
+ * Copy rules, applied recursively (one snapshot preserves shared references and cycles):
+ * - primitives: as they are;
+ * - plain objects (prototype `Object.prototype` or `null`) and arrays: copied and frozen (own enumerable string
+ *   keys; getters are read once and become data);
+ * - `Map` and `Set`: copied (keys and values by these rules) into a `Map`/`Set` whose mutators throw;
+ * - `Date`, `RegExp`, typed arrays, `ArrayBuffer`, `DataView`: copied, not frozen (the engine cannot freeze their
+ *   contents), so a hook editing one edits only its own copy;
+ * - anything else — functions, class instances (private fields cannot be copied, and a method-less copy would break
+ *   `instanceof` and the methods), promises, errors, `AbortSignal`, `WeakMap`: passed **by reference and not
+ *   frozen** (freezing would change the live object under the run).
+ * `agent` and `dependencies` are always by reference: they are services, not run data.
+ */
+import type { HookArgs, PostHookArgs, PreHookArgs, RunContext } from '../types.ts';
+
+type Seen = Map<object, unknown>;
+
+export function snapshotArgs(args: PreHookArgs): PreHookArgs;
+export function snapshotArgs(args: PostHookArgs): PostHookArgs;
+export function snapshotArgs(args: HookArgs): HookArgs;
+export function snapshotArgs(args: HookArgs): HookArgs {
+  const seen: Seen = new Map();
+  // `agent` and `dependencies` may also be reachable from run data; seeding keeps them by reference there too.
+  seen.set(args.agent, args.agent);
+  if (isObject(args.dependencies)) seen.set(args.dependencies, args.dependencies);
+  const snapshot = {
+    phase: args.phase,
+    runInput: copy(args.runInput, seen),
+    agent: args.agent,
+    session: copy(args.session, seen),
+    sessionState: copy(args.sessionState, seen),
+    dependencies: args.dependencies,
+    metadata: copy(args.metadata, seen),
+    userId: args.userId,
+    debugMode: args.debugMode,
+    runContext: contextView(args.runContext, seen),
+  } as HookArgs;
+  if (args.phase === 'post') (snapshot as PostHookArgs).runOutput = copy(args.runOutput, seen);
+  return Object.freeze(snapshot);
+}
+
+/** A frozen copy of a value under the rules above; exported for executors that snapshot other data. */
+export function frozenCopy<T>(value: T): T {
+  return copy(value, new Map());
+}
+
+/**
+ * The run context as a frozen copy: its data (input, output, session, state, metadata, and fields that middleware
+ * added) copied by the same rules and sharing identity with the arguments (`runContext.state === sessionState`);
+ * `agent`, `dependencies` and `signal` by reference. The signal never fires for a background hook: only runs that
+ * succeeded flush their jobs, after the run has ended.
+ */
+function contextView(ctx: RunContext, seen: Seen): RunContext {
+  const existing = seen.get(ctx);
+  if (existing !== undefined) return existing as RunContext;
+  const view: Record<string, unknown> = {};
+  seen.set(ctx, view);
+  for (const key of Object.keys(ctx)) view[key] = copy((ctx as unknown as Record<string, unknown>)[key], seen);
+  // Own enumerable keys miss fields a context class defines as getters; the documented ones must always be there.
+  for (const key of ['runId', 'input', 'output', 'session', 'state', 'metadata', 'userId', 'debugMode'] as const) {
+    if (!(key in view)) view[key] = copy(ctx[key], seen);
+  }
+  view.agent = ctx.agent;
+  view.dependencies = ctx.dependencies;
+  view.signal = ctx.signal;
+  return Object.freeze(view) as unknown as RunContext;
+}
+
+function copy<T>(value: T, seen: Seen): T {
+  if (value === null || typeof value !== 'object') return value;
+  const known = seen.get(value);
+  if (known !== undefined) return known as T;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array<unknown>(value.length);
+    seen.set(value, out);
+    for (let i = 0; i < value.length; i++) out[i] = copy(value[i], seen);
+    return Object.freeze(out) as T;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
+    seen.set(value, out);
+    for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key], seen);
+    return Object.freeze(out) as T;
+  }
+  return copyBuiltin(value, seen);
+}
+
+function copyBuiltin<T extends object>(value: T, seen: Seen): T {
+  let out: unknown = value;
+  if (value instanceof Map) {
+    const map = new ReadonlyMap();
+    seen.set(value, map);
+    for (const [k, v] of value) Map.prototype.set.call(map, copy(k, seen), copy(v, seen));
+    out = Object.freeze(map);
+  } else if (value instanceof Set) {
+    const set = new ReadonlySet();
+    seen.set(value, set);
+    for (const v of value) Set.prototype.add.call(set, copy(v, seen));
+    out = Object.freeze(set);
+  } else if (value instanceof Date) {
+    out = new Date(value.getTime());
+  } else if (value instanceof RegExp) {
+    out = new RegExp(value.source, value.flags);
+  } else if (value instanceof DataView) {
+    out = new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  } else if (ArrayBuffer.isView(value)) {
+    // %TypedArray%.prototype.slice always copies; Buffer#slice would return a view onto the live bytes.
+    out = typedArraySlice.call(value);
+  } else if (value instanceof ArrayBuffer) {
+    out = value.slice(0);
+  }
+  // By reference (the default above): a class instance or other live object we must not copy or freeze.
+  seen.set(value, out);
+  return out as T;
+}
+
+const typedArraySlice = (Object.getPrototypeOf(Uint8Array.prototype) as Uint8Array).slice;
+
+function readOnly(what: string): never {
+  throw new TypeError(`${what}: a background hook's arguments are a frozen snapshot; copy the collection to change it`);
+}
+
+class ReadonlyMap<K, V> extends Map<K, V> {
+  override set(): this {
+    return readOnly('Map#set');
+  }
+  override delete(): boolean {
+    return readOnly('Map#delete');
+  }
+  override clear(): void {
+    readOnly('Map#clear');
+  }
+}
+
+class ReadonlySet<T> extends Set<T> {
+  override add(): this {
+    return readOnly('Set#add');
+  }
+  override delete(): boolean {
+    return readOnly('Set#delete');
+  }
+  override clear(): void {
+    readOnly('Set#clear');
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return (value !== null && typeof value === 'object') || typeof value === 'function';
+}

@@ -32,7 +32,7 @@ export type ChatReply =
       body?: unknown;
       usage?: { prompt_tokens: number; completion_tokens: number };
     };
-export type ChatHandler = string | ((body: ChatRequestBody) => ChatReply | Promise<ChatReply>);
+export type ChatHandler = ChatReply | ((body: ChatRequestBody) => ChatReply | Promise<ChatReply>);
 
 export interface ModerationResultInput {
   flagged?: boolean;
@@ -132,7 +132,7 @@ export class FakeOpenAI {
   }
 
   private async answerChat(body: ChatRequestBody, res: ServerResponse): Promise<void> {
-    const reply = typeof this.chat === 'string' ? this.chat : await this.chat(body);
+    const reply = typeof this.chat === 'function' ? await this.chat(body) : this.chat;
     const r = typeof reply === 'string' ? { content: reply } : reply;
     if (r.delayMs) await sleep(r.delayMs);
     if (r.status !== undefined) return sendJson(res, r.status, r.body ?? { error: { message: 'scripted failure', type: 'server_error' } });

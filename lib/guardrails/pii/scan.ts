@@ -1,0 +1,153 @@
+/**
+ * Runs the enabled scanners over a text and turns their candidates into findings (for verdicts and reports) or a
+ * masked text. Candidates may overlap; masking covers their union, reporting keeps, where spans of different types
+ * overlap, the type listed first in `PII_ENTITIES` (then custom patterns in the order given).
+ */
+import { scanCards } from './cards.ts';
+import { scanCustom, type CustomPattern } from './custom.ts';
+import { scanEmails } from './email.ts';
+import { scanIbans } from './iban.ts';
+import { scanIpv4, scanIpv6 } from './ip.ts';
+import { scanPhones } from './phone.ts';
+import { scanSsn } from './ssn.ts';
+import type { Emit, PiiEntity, PiiSpan } from './types.ts';
+import { PII_ENTITIES } from './types.ts';
+
+export type MaskStyle = 'asterisk' | 'placeholder';
+
+const SCANNERS: Record<PiiEntity, ((text: string, emit: Emit) => void)[]> = {
+  SSN: [scanSsn],
+  CREDIT_CARD: [scanCards],
+  IBAN: [scanIbans],
+  EMAIL: [scanEmails],
+  IP_ADDRESS: [scanIpv4, scanIpv6],
+  PHONE: [scanPhones],
+};
+
+/** Every built-in entity needs a digit, `@` or `:`; text without one is skipped in a single native search. */
+const ANCHOR = /[0-9@:]/;
+
+export class PiiScanner {
+  private readonly scanners: ((text: string, emit: Emit) => void)[];
+  private readonly custom: readonly CustomPattern[];
+  private readonly priority = new Map<string, number>();
+
+  constructor(entities: readonly PiiEntity[], custom: readonly CustomPattern[]) {
+    const enabled = PII_ENTITIES.filter((e) => entities.includes(e));
+    this.scanners = enabled.flatMap((e) => SCANNERS[e]);
+    this.custom = custom;
+    [...enabled, ...custom.map((c) => c.name)].forEach((type, i) => this.priority.set(type, i));
+  }
+
+  /** Every candidate span, unsorted, possibly overlapping. */
+  candidates(text: string): PiiSpan[] {
+    const out: PiiSpan[] = [];
+    const emit = (type: string, start: number, end: number): void => {
+      out.push({ type, start, end });
+    };
+    if (this.scanners.length > 0 && ANCHOR.test(text)) {
+      for (const scan of this.scanners) scan(text, emit);
+    }
+    for (const pattern of this.custom) scanCustom(pattern, text, emit);
+    return out;
+  }
+
+  /**
+   * Reportable findings: within a type, the leftmost (then longest) of overlapping candidates; a candidate that
+   * overlaps a kept one of a higher-ranked type is dropped.
+   */
+  findings(text: string): PiiSpan[] {
+    return this.resolve(this.candidates(text));
+  }
+
+  mask(text: string, style: MaskStyle): string {
+    const candidates = this.candidates(text);
+    return candidates.length === 0 ? text : this.render(text, candidates, 0, text.length, style);
+  }
+
+  resolve(candidates: PiiSpan[]): PiiSpan[] {
+    const byLevel = new Map<number, PiiSpan[]>();
+    for (const c of candidates) {
+      const level = this.rank(c.type);
+      const list = byLevel.get(level);
+      if (list) list.push(c);
+      else byLevel.set(level, [c]);
+    }
+    let blocked: PiiSpan[] = [];
+    const kept: PiiSpan[] = [];
+    for (const level of [...byLevel.keys()].sort((a, b) => a - b)) {
+      const chosen = leftmostLongest(byLevel.get(level)!).filter((span) => !overlapsAny(blocked, span));
+      kept.push(...chosen);
+      blocked = union([...blocked, ...chosen]);
+    }
+    return kept.sort((a, b) => a.start - b.start);
+  }
+
+  /**
+   * The text of `[from, to)` with every candidate masked. A placeholder stands for a whole region of overlapping
+   * candidates and is written where the region starts, typed after the best-ranked candidate starting there; a
+   * region that began before `from` writes nothing more. Every decision depends only on candidates touching the
+   * character in question, which is what makes chunked masking equal to whole-text masking.
+   */
+  render(text: string, candidates: PiiSpan[], from: number, to: number, style: MaskStyle): string {
+    const sorted = [...candidates].sort((a, b) => a.start - b.start || this.rank(a.type) - this.rank(b.type));
+    let out = '';
+    let cursor = from;
+    for (let i = 0; i < sorted.length; ) {
+      const first = sorted[i]!;
+      let end = first.end;
+      let j = i + 1;
+      while (j < sorted.length && sorted[j]!.start < end) end = Math.max(end, sorted[j++]!.end);
+      i = j;
+      if (end <= from) continue;
+      if (first.start >= to) break;
+      const s = Math.max(first.start, from);
+      const e = Math.min(end, to);
+      out += text.slice(cursor, s);
+      if (style === 'asterisk') out += '*'.repeat(e - s);
+      else if (first.start >= from) out += `<${first.type}>`;
+      cursor = e;
+    }
+    return out + text.slice(cursor, to);
+  }
+
+  private rank(type: string): number {
+    return this.priority.get(type) ?? Number.MAX_SAFE_INTEGER;
+  }
+}
+
+function leftmostLongest(spans: PiiSpan[]): PiiSpan[] {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: PiiSpan[] = [];
+  let end = -1;
+  for (const s of sorted) {
+    if (s.start < end) continue;
+    out.push({ ...s });
+    end = s.end;
+  }
+  return out;
+}
+
+/** Sorted union of overlapping spans. */
+function union(spans: PiiSpan[]): PiiSpan[] {
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  const out: PiiSpan[] = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && s.start < last.end) last.end = Math.max(last.end, s.end);
+    else out.push({ ...s });
+  }
+  return out;
+}
+
+/** `spans` sorted and disjoint: binary search for one that overlaps `span`. */
+function overlapsAny(spans: PiiSpan[], span: PiiSpan): boolean {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.end <= span.start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < spans.length && spans[lo]!.start < span.end;
+}

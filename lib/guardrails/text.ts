@@ -1,0 +1,111 @@
+/**
+ * Reading and rewriting the text a guardrail checks, without changing its shape.
+ *
+ * Input is a string or chat messages; output is a string. Agno turns messages into their JSON dump before
+ * masking (ids and roles included) and hands that string to the model; here text is read and rewritten where it
+ * lives — a message's string content or its text parts — and everything else (roles, names, image parts) is left
+ * exactly as it was.
+ */
+import type { ChatMessage, ContentPart, HookArgs } from '../types.ts';
+
+export type CheckedContent = string | ChatMessage[];
+
+/** Where one piece of text came from: the whole string, or a message (and part) of a message array. */
+export interface TextLocation {
+  messageIndex?: number;
+  partIndex?: number;
+}
+
+export interface TextSegment extends TextLocation {
+  text: string;
+}
+
+/**
+ * System and developer messages are the application's own instructions, not what a user or the model said:
+ * scanning them would flag (or mask) the app's prompt. User and assistant turns are checked.
+ */
+function isChecked(message: ChatMessage): boolean {
+  return message.role === 'user' || message.role === 'assistant';
+}
+
+/** The content this guardrail checks in this phase: the run's input for a pre-hook, its output for a post-hook. */
+export function readTarget(args: HookArgs): CheckedContent | undefined {
+  if (args.phase === 'pre') return args.runInput.inputContent;
+  return args.runOutput.content;
+}
+
+/** Writes back a rewritten string (message arrays are rewritten in place and need no write). */
+export function writeTarget(args: HookArgs, value: CheckedContent): void {
+  if (args.phase === 'pre') {
+    if (args.runInput.inputContent !== value) args.runInput.inputContent = value;
+  } else if (typeof value === 'string' && args.runOutput.content !== value) {
+    args.runOutput.content = value;
+  }
+}
+
+/** Every checked piece of text, in order. Image parts are skipped (see `imageUrls`). */
+export function textSegments(content: CheckedContent | undefined): TextSegment[] {
+  if (typeof content === 'string') return [{ text: content }];
+  if (!Array.isArray(content)) return [];
+  const out: TextSegment[] = [];
+  content.forEach((message, messageIndex) => {
+    if (!isChecked(message)) return;
+    if (typeof message.content === 'string') {
+      out.push({ text: message.content, messageIndex });
+      return;
+    }
+    if (!Array.isArray(message.content)) return;
+    message.content.forEach((part, partIndex) => {
+      if (isTextPart(part)) out.push({ text: part.text, messageIndex, partIndex });
+    });
+  });
+  return out;
+}
+
+/** Image URLs (or data URLs) of the checked messages, for checks that can see images. */
+export function imageUrls(content: CheckedContent | undefined): string[] {
+  if (!Array.isArray(content)) return [];
+  const urls: string[] = [];
+  for (const message of content) {
+    if (!isChecked(message) || !Array.isArray(message.content)) continue;
+    for (const part of message.content) {
+      if (part.type === 'image_url' && typeof part.image_url?.url === 'string') urls.push(part.image_url.url);
+    }
+  }
+  return urls;
+}
+
+/**
+ * Rewrites every checked piece of text with `rewrite`. A string comes back as a new string; a message array is
+ * edited in place (only the text that changed is assigned) and returned as the same array.
+ */
+export function rewriteText(content: CheckedContent, rewrite: (text: string) => string): CheckedContent {
+  if (typeof content === 'string') return rewrite(content);
+  for (const message of content) {
+    if (!isChecked(message)) continue;
+    if (typeof message.content === 'string') {
+      const next = rewrite(message.content);
+      if (next !== message.content) message.content = next;
+      continue;
+    }
+    if (!Array.isArray(message.content)) continue;
+    for (const part of message.content) {
+      if (!isTextPart(part)) continue;
+      const next = rewrite(part.text);
+      if (next !== part.text) part.text = next;
+    }
+  }
+  return content;
+}
+
+function isTextPart(part: ContentPart): part is Extract<ContentPart, { type: 'text' }> {
+  return part !== null && typeof part === 'object' && part.type === 'text' && typeof part.text === 'string';
+}
+
+/** A location as JSON-safe fields to spread into a finding (nothing for a plain string). */
+export function locationOf(segment: TextLocation): TextLocation {
+  const out: TextLocation = {};
+  if (segment.messageIndex !== undefined) out.messageIndex = segment.messageIndex;
+  if (segment.partIndex !== undefined) out.partIndex = segment.partIndex;
+  return out;
+}

@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { OutputCheckError } from '../../lib/errors.ts';
+import { PIIDetectionGuardrail } from '../../lib/guardrails/pii.ts';
+import { cutAt, driveChunks } from './helpers.ts';
+
+const PII = [
+  '123-45-6789', '4111 1111 1111 1111', '4012888888881881', '5555-5555-5555-4444', 'john.doe@example.com',
+  'a.very.long.local.part.for.testing.purposes@mail.sub.example.org', '555-123-4567', '(555) 123-4567',
+  '+44 20 7946 0958', '+1 415 555 0132', '192.168.0.1', '2001:db8::8a2e:370:7334', 'fe80::1%eth0',
+  'GB82 WEST 1234 5698 7654 32', 'DE89370400440532013000', '10.0.0.0/8',
+];
+const FILLER = [' ', ' and ', ', ', '. ', '\n', 'x', '1', '-', '@', ':', '.', 'call me at ', 'ref 000', 'ok ', '  ', 'é', '😀'];
+
+const piece = fc.oneof(fc.constantFrom(...PII), fc.constantFrom(...FILLER), fc.string({ maxLength: 6 }));
+const text = fc.array(piece, { maxLength: 24 }).map((parts) => parts.join(''));
+const chunking = (s: string) => fc.array(fc.integer({ min: 0, max: s.length }), { maxLength: 12 });
+
+describe('PIIDetectionGuardrail.checkChunk', () => {
+  for (const mask of ['asterisk', 'placeholder'] as const) {
+    it(`releases exactly the whole-text masked text for every chunking (${mask})`, async () => {
+      const g = new PIIDetectionGuardrail({ maskPii: true, mask });
+      await fc.assert(
+        fc.asyncProperty(text.chain((s) => fc.tuple(fc.constant(s), chunking(s))), async ([s, cuts]) => {
+          const run = await driveChunks(g, cutAt(s, cuts));
+          expect(run.error).toBeUndefined();
+          expect(run.released).toBe(g['scanner'].mask(s, mask));
+        }),
+        { numRuns: 400 },
+      );
+    });
+  }
+
+  it('in detect mode blocks before any character of a detected value is released', async () => {
+    const g = new PIIDetectionGuardrail();
+    await fc.assert(
+      fc.asyncProperty(text.chain((s) => fc.tuple(fc.constant(s), chunking(s))), async ([s, cuts]) => {
+        const findings = g.scan(s);
+        const run = await driveChunks(g, cutAt(s, cuts));
+        if (findings.length === 0) {
+          expect(run.error).toBeUndefined();
+          expect(run.released).toBe(s);
+          return;
+        }
+        expect(run.error).toBeInstanceOf(OutputCheckError);
+        expect(s.startsWith(run.released)).toBe(true);
+        expect(run.released.length).toBeLessThanOrEqual(findings[0]!.start);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('holds back a bounded tail, so long clean streams flow', async () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true });
+    const words = 'The quick brown fox jumps over the lazy dog. '.repeat(200);
+    const run = await driveChunks(g, cutAt(words, Array.from({ length: 400 }, (_, i) => i * 23)));
+    let fed = 0;
+    let out = 0;
+    const waits = run.releases.map((r, i) => {
+      fed = Math.min(words.length, (i + 1) * 23);
+      out += r.length;
+      return fed - out;
+    });
+    const longestWait = Math.max(...waits);
+    expect(run.released).toBe(words);
+    expect(longestWait).toBeLessThanOrEqual(70);
+  });
+
+  it('keeps per-run state apart for concurrent runs on one guardrail', async () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true });
+    const a = 'card 4111 1111 1111 1111 end';
+    const b = 'mail bob@example.com end';
+    const ctxA = {};
+    const ctxB = {};
+    const [ra, rb] = await Promise.all([driveChunks(g, cutAt(a, [7, 12, 20]), ctxA), driveChunks(g, cutAt(b, [3, 9, 15]), ctxB)]);
+    expect(ra.released).toBe('card ******************* end');
+    expect(rb.released).toBe('mail *************** end');
+  });
+});

@@ -6,7 +6,7 @@ import compose from 'koa-compose';
 import { DrainQueue } from './background/drain-queue.ts';
 import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundReporter } from './background/executor.ts';
 import { holdBackgroundJobs } from './background/hold.ts';
-import { RunContextImpl } from './context.ts';
+import type { RunContextImpl } from './context.ts';
 import { HookchainConfigError } from './errors.ts';
 import { SafeEmitter } from './events/emitter.ts';
 import type { AgentEvents } from './events/types.ts';
@@ -16,10 +16,11 @@ import { buildLayers, type Layer } from './hooks/layers.ts';
 import { errorSummary } from './hooks/run-hook.ts';
 import { isModel, type Model } from './models/model.ts';
 import { modelTerminal } from './models/terminal.ts';
-import { finishFailedRun, finishRun, prepareRun, raceAbort, type RunOptions } from './run.ts';
+import { finishFailedRun, finishRun, prepareRun, raceAbort, releaseSession, type RunOptions } from './run.ts';
 import { MemorySessionStore } from './sessions/memory.ts';
 import { isSessionStore, type SessionStore } from './sessions/store.ts';
-import type { DefaultDependencies, DefaultState, Metadata, Middleware, RunOutput } from './types.ts';
+import type { BaseGuardrail } from './guardrails/base.ts';
+import type { DefaultDependencies, DefaultState, Metadata, Middleware, PostHookArgs, PreHookArgs, RunOutput } from './types.ts';
 import { openRunStream, type RunStream } from './streaming/run-stream.ts';
 
 export interface Logger {
@@ -36,14 +37,18 @@ export interface AgentOptions<State extends object = DefaultState, Deps extends 
   /** The system message. */
   instructions?: string;
   /** Functions or guardrails run before the model, in order. */
-  preHooks?: unknown[];
+  preHooks?: PreHook<State, Deps>[];
   /** Functions or guardrails run after the model, in order. */
-  postHooks?: unknown[];
+  postHooks?: PostHook<State, Deps>[];
   /** Koa-style middleware, between the pre-hooks and the model (same as calling `agent.use()` for each). */
   middleware?: Middleware<State, Deps>[];
   sessionStore?: SessionStore;
   /** Initial state of a new session. */
   sessionState?: State;
+  /** Send the session's earlier user and assistant messages to the model before the new input (default false). */
+  addHistoryToContext?: boolean;
+  /** How many earlier runs the history holds, newest kept (default 3; needs addHistoryToContext). */
+  numHistoryRuns?: number;
   /** Services passed to hooks by reference (clients, loggers…); a run's `dependencies` are merged over them. */
   dependencies?: Deps;
   /** Metadata copied into each run; a run's `metadata` is merged over it. */
@@ -57,9 +62,18 @@ export interface AgentOptions<State extends object = DefaultState, Deps extends 
   logger?: Logger;
 }
 
+/** A pre-hook: a function of the pre-hook arguments, or a guardrail. */
+export type PreHook<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
+  | ((args: PreHookArgs<State, Deps>) => unknown)
+  | BaseGuardrail;
+/** A post-hook: a function of the post-hook arguments (or a `hook({ everyChunk: true })` chunk check), or a guardrail. */
+export type PostHook<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
+  | ((args: PostHookArgs<State, Deps>) => unknown)
+  | BaseGuardrail;
+
 const AGENT_OPTIONS = new Set([
   'name', 'id', 'model', 'instructions', 'preHooks', 'postHooks', 'middleware', 'sessionStore', 'sessionState',
-  'dependencies', 'metadata', 'debugMode', 'runHooksInBackground', 'backgroundQueue', 'logger',
+  'addHistoryToContext', 'numHistoryRuns', 'dependencies', 'metadata', 'debugMode', 'runHooksInBackground', 'backgroundQueue', 'logger',
 ]);
 
 export class Agent<State extends object = DefaultState, Deps extends object = DefaultDependencies> extends SafeEmitter<AgentEvents> {
@@ -69,6 +83,8 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
   readonly instructions: string | undefined;
   readonly sessionStore: SessionStore;
   readonly sessionState: State;
+  readonly addHistoryToContext: boolean;
+  readonly numHistoryRuns: number;
   readonly dependencies: Deps;
   readonly metadata: Metadata;
   readonly debugMode: boolean;
@@ -101,7 +117,7 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) throw invalid('id', 'a non-empty string', options.id);
     if (options.instructions !== undefined && typeof options.instructions !== 'string') throw invalid('instructions', 'a string', options.instructions);
     if (options.sessionStore !== undefined && !isSessionStore(options.sessionStore)) {
-      throw invalid('sessionStore', 'a SessionStore (get, save, delete)', options.sessionStore);
+      throw invalid('sessionStore', 'a SessionStore (get, save, delete, listSessions)', options.sessionStore);
     }
     if (options.backgroundQueue !== undefined && !isBackgroundExecutor(options.backgroundQueue)) {
       throw invalid('backgroundQueue', 'a DrainQueue or another executor with enqueue, drain and close', options.backgroundQueue);
@@ -110,9 +126,11 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       const value = options[key];
       if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) throw invalid(key, 'a plain object', value);
     }
-    for (const key of ['debugMode', 'runHooksInBackground'] as const) {
+    for (const key of ['debugMode', 'runHooksInBackground', 'addHistoryToContext'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalid(key, 'true or false', options[key]);
     }
+
+    checkHistoryOptions(options);
 
     this.name = name;
     this.id = options.id ?? agentIdFromName(name);
@@ -120,6 +138,8 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     this.instructions = options.instructions;
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
     this.sessionState = (options.sessionState ?? {}) as State;
+    this.addHistoryToContext = options.addHistoryToContext === true;
+    this.numHistoryRuns = options.numHistoryRuns ?? 3;
     this.dependencies = (options.dependencies ?? {}) as Deps;
     this.metadata = options.metadata ?? {};
     this.debugMode = options.debugMode === true;
@@ -179,13 +199,24 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       if (this._postBackground.length > 0) holdBackgroundJobs(ctx as unknown as RunContextImpl, this._postBackground, 'post');
       return await finishRun(ctx as unknown as RunContextImpl);
     } catch (error) {
-      return finishFailedRun(ctx as unknown as RunContextImpl, error);
+      return await finishFailedRun(ctx as unknown as RunContextImpl, error);
+    } finally {
+      releaseSession(ctx as unknown as RunContextImpl); // after the save, on every path: success, failure, abort, stream
     }
   }
 
   private compose(): (ctx: RunContextImpl) => Promise<void> {
     const layers = buildLayers([...this._preHooks], [...this._postHooks], this.middleware, modelTerminal(this.model, this.instructions) as Layer);
     return compose(layers) as (ctx: RunContextImpl) => Promise<void>;
+  }
+}
+
+function checkHistoryOptions(options: { addHistoryToContext?: boolean; numHistoryRuns?: number }): void {
+  const n = options.numHistoryRuns;
+  if (n === undefined) return;
+  if (!Number.isInteger(n) || n < 1) throw invalid('numHistoryRuns', 'a positive integer (the number of earlier runs sent to the model)', n);
+  if (options.addHistoryToContext !== true) {
+    throw new HookchainConfigError('INVALID_OPTION', 'Agent: option "numHistoryRuns" has no effect without addHistoryToContext: true; add that option or remove numHistoryRuns');
   }
 }
 
@@ -201,6 +232,8 @@ export function agentIdFromName(name: string): string {
 
 function backgroundReporterFor(agent: Agent<object, object>): BackgroundReporter {
   return {
+    // Lets the queue skip progress calls and clock reads when nobody listens (most production agents).
+    wantsProgress: () => agent.hasListeners('background_hook_started') || agent.hasListeners('background_hook_completed'),
     started(job, jobId) {
       agent.emit('background_hook_started', { runId: job.runId, hookName: job.hookName, jobId });
     },
@@ -208,6 +241,11 @@ function backgroundReporterFor(agent: Agent<object, object>): BackgroundReporter
       agent.emit('background_hook_completed', { runId: job.runId, hookName: job.hookName, jobId, durationMs });
     },
     failed(job, jobId, error, reason) {
+      if (!agent.hasListeners('background_hook_failed')) {
+        // Never a silent loss: with no listener, the failure still reaches the agent's logger.
+        agent.logger.warn(`hookchain: background hook "${job.hookName}" of run ${job.runId} failed (${reason}); listen to "background_hook_failed" to handle it.`, error);
+        return;
+      }
       agent.emit('background_hook_failed', { runId: job.runId, hookName: job.hookName, jobId, error: errorSummary(error), reason });
     },
   };

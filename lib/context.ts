@@ -5,6 +5,7 @@
 import type { Agent } from './agent.ts';
 import type { BackgroundJob } from './background/executor.ts';
 import type { AgentEventName, AgentEvents } from './events/types.ts';
+import type { SessionLocks } from './sessions/lock.ts';
 import type { StreamState } from './streaming/stream-state.ts';
 import type {
   AgentSession,
@@ -38,12 +39,16 @@ export class RunContextImpl<State extends object = object, Deps extends object =
   _jobs: BackgroundJob[] | undefined = undefined;
   /** The hook whose failure ended the run, for `RunErrorInfo.hookName`. */
   _failedHook: string | undefined = undefined;
+  /** Whether the session is loaded from and saved to the store (a sessionId was given). */
+  _persist = false;
   /** The model call itself failed (for `RunErrorInfo.type`). */
   _modelFailed = false;
   /** Set when the run streams. */
   _stream: StreamState | undefined = undefined;
   /** Earlier turns of the session sent before the input (history on). */
   _history: ChatMessage[] | undefined = undefined;
+  /** The lock this run holds on its session until it settles (see sessions/lock.ts). */
+  _sessionLocks: SessionLocks | undefined = undefined;
   /** Wall-clock start (performance.now()). */
   readonly _startedAt: number;
 

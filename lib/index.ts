@@ -1,5 +1,5 @@
 /** hookchain: one Koa-style onion around every agent run. The public surface; everything else is internal. */
-export { Agent, type AgentOptions, type Logger } from './agent.ts';
+export { Agent, type AgentOptions, type Logger, type PostHook, type PreHook } from './agent.ts';
 export type { RunOptions } from './run.ts';
 export { hook, type HookOptions } from './hooks/hook.ts';
 export {
@@ -16,6 +16,7 @@ export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
 export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage } from './models/model.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
 export type { SessionStore } from './sessions/store.ts';
+export { SqliteSessionStore, SessionConflictError, SessionStoreError, nextSessionVersion, type SqliteSessionStoreOptions, type SessionStoreErrorCode, type ListSessionsOptions, type SessionSummary } from './sessions/index.ts';
 export { DrainQueue } from './background/drain-queue.ts';
 export type { BackgroundExecutor, BackgroundJob } from './background/executor.ts';
 export type { AgentEvents, AgentEventName, RunEvent } from './events/types.ts';

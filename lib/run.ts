@@ -6,8 +6,11 @@ import type { Agent } from './agent.ts';
 import { clone } from './clone.ts';
 import { RunContextImpl } from './context.ts';
 import { HookchainConfigError, RunAbortedError, isCheckError } from './errors.ts';
+import { randomUUID } from 'node:crypto';
 import { describe } from './hooks/hook.ts';
 import { errorSummary, isThenable } from './hooks/run-hook.ts';
+import { sessionHistory } from './sessions/history.ts';
+import { sessionLocks, type SessionLocks } from './sessions/lock.ts';
 import type { StreamState } from './streaming/stream-state.ts';
 import type { AgentSession, ChatMessage, DefaultDependencies, DefaultState, Metadata, RunErrorInfo, RunInput, RunOutput } from './types.ts';
 
@@ -41,9 +44,20 @@ export async function prepareRun(
   const runInput = toRunInput(input);
   const opts = options ?? {};
   if (options !== undefined) checkRunOptions(options);
-  const sessionId = opts.sessionId ?? crypto.randomUUID();
-  const session = await loadSession(agent, sessionId, opts);
-  const runId = crypto.randomUUID();
+  // Without a sessionId there is nothing to continue: the run gets a fresh session that is never stored, so a
+  // stateless server does not fill its store (and the heap) with sessions nobody asked for.
+  const persist = opts.sessionId !== undefined;
+  const sessionId = opts.sessionId ?? randomUUID();
+  const signal = stream?.signal ?? opts.signal ?? NEVER_ABORTED;
+  const locks = persist ? await lockSession(agent, sessionId, signal) : undefined;
+  let session: AgentSession<object>;
+  try {
+    session = persist ? await loadSession(agent, sessionId, opts) : newSession(agent, sessionId, opts);
+  } catch (error) {
+    locks?.release(sessionId);
+    throw error;
+  }
+  const runId = randomUUID();
   const output: RunOutput = {
     runId,
     sessionId,
@@ -61,10 +75,28 @@ export async function prepareRun(
   };
   const dependencies = opts.dependencies === undefined ? agent.dependencies : { ...agent.dependencies, ...opts.dependencies };
   const metadata = { ...agent.metadata, ...opts.metadata };
-  const signal = stream?.signal ?? opts.signal ?? NEVER_ABORTED;
   const ctx = new RunContextImpl(agent, runId, runInput, output, session, dependencies, metadata, opts.userId, opts.debugMode ?? agent.debugMode, signal, startedAt);
   ctx._stream = stream;
+  ctx._persist = persist;
+  ctx._sessionLocks = locks;
+  if (agent.addHistoryToContext) ctx._history = sessionHistory(session.runs, agent.numHistoryRuns);
   return ctx;
+}
+
+/** Waits for this session's turn: runs of one session go one at a time, from load to save (docs/sessions.md). */
+async function lockSession(agent: Agent<object, object>, sessionId: string, signal: AbortSignal): Promise<SessionLocks> {
+  const locks = sessionLocks(agent.sessionStore);
+  const turn = locks.acquire(sessionId, signal === NEVER_ABORTED ? undefined : signal);
+  if (turn !== undefined) await turn;
+  return locks;
+}
+
+/** Lets the next run of the session in; `agent.execute` calls it once the run has settled, whichever way. */
+export function releaseSession(ctx: RunContextImpl): void {
+  const locks = ctx._sessionLocks;
+  if (locks === undefined) return;
+  ctx._sessionLocks = undefined;
+  locks.release(ctx.session.sessionId);
 }
 
 function toRunInput(input: unknown): RunInput {
@@ -126,8 +158,7 @@ async function loadSession(agent: Agent<object, object>, sessionId: string, opts
   const stored = isThenable(found) ? await found : found;
   let session: AgentSession<object>;
   if (stored === undefined) {
-    const now = Date.now();
-    session = { sessionId, agentId: agent.id, userId: opts.userId, sessionState: clone(agent.sessionState), runs: [], createdAt: now, updatedAt: now };
+    return newSession(agent, sessionId, opts);
   } else {
     if (stored.agentId !== agent.id) {
       throw new HookchainConfigError(
@@ -166,6 +197,13 @@ export function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<voi
   });
 }
 
+function newSession(agent: Agent<object, object>, sessionId: string, opts: RunOptions<object, object>): AgentSession<object> {
+  const now = Date.now();
+  const sessionState = clone(agent.sessionState);
+  if (opts.sessionState !== undefined) Object.assign(sessionState, opts.sessionState);
+  return { sessionId, agentId: agent.id, userId: opts.userId, sessionState, runs: [], createdAt: now, updatedAt: now };
+}
+
 export async function finishRun(ctx: RunContextImpl): Promise<RunOutput> {
   const { output, session, agent } = ctx;
   if (ctx._stream !== undefined) await ctx._stream.releaseHeld();
@@ -173,10 +211,12 @@ export async function finishRun(ctx: RunContextImpl): Promise<RunOutput> {
   if (output.content !== undefined) output.messages.push({ role: 'assistant', content: output.content });
   output.metrics.durationMs = performance.now() - ctx._startedAt;
   freezeOutput(output);
-  session.runs.push(output);
-  session.updatedAt = Date.now();
-  const saved = agent.sessionStore.save(session);
-  if (isThenable(saved)) await saved;
+  if (ctx._persist) {
+    session.runs.push(output);
+    session.updatedAt = Date.now();
+    const saved = agent.sessionStore.save(session);
+    if (isThenable(saved)) await saved;
+  }
   const jobs = ctx._jobs;
   if (jobs !== undefined) {
     ctx._jobs = undefined;
@@ -202,14 +242,14 @@ export async function finishFailedRun(ctx: RunContextImpl, thrown: unknown): Pro
   ctx._stream?.discard();
   // A failure after the output was frozen (the store refused the completed run) settles a fresh copy.
   const saveFailed = Object.isFrozen(ctx.output);
-  if (saveFailed) session.runs.pop();
+  if (saveFailed && ctx._persist) session.runs.pop();
   const output: RunOutput = saveFailed ? { ...ctx.output, metrics: { ...ctx.output.metrics }, messages: ctx.output.messages.slice(0, -1) } : ctx.output;
   output.status = aborted ? 'cancelled' : 'error';
   output.content = undefined; // blocked or unfinished text goes nowhere: not to the caller, the store or events
   output.error = errorInfo(error, ctx);
   output.metrics.durationMs = performance.now() - ctx._startedAt;
   freezeOutput(output);
-  if (!saveFailed) {
+  if (!saveFailed && ctx._persist) {
     session.runs.push(output);
     session.updatedAt = Date.now();
     try {

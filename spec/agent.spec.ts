@@ -91,15 +91,15 @@ describe('Agent.run order and mutation', () => {
 
 describe('hook arguments', () => {
   it('gives pre-hooks and post-hooks the documented fields; metadata and sessionState are the context objects', async () => {
-    let pre: PreHookArgs | undefined;
-    let post: PostHookArgs | undefined;
+    let pre: PreHookArgs<object, { db: { query: () => number } }> | undefined;
+    let post: PostHookArgs<object, { db: { query: () => number } }> | undefined;
     const deps = { db: { query: () => 1 } };
-    const agent = new Agent({
+    const agent = new Agent<object, typeof deps>({
       model: echo(),
       dependencies: deps,
       metadata: { app: 'test' },
-      preHooks: [(a: PreHookArgs) => void (pre = a)],
-      postHooks: [(a: PostHookArgs) => void (post = a)],
+      preHooks: [(a) => void (pre = a)],
+      postHooks: [(a: PostHookArgs<object, typeof deps>) => void (post = a)],
     });
     const out = await agent.run('x', { userId: 'u1', metadata: { req: 7 } });
     expect(pre!.phase).toBe('pre');
@@ -227,7 +227,7 @@ describe('outputs and isolation', () => {
     const b = new Agent<{ n?: number }>({ name: 'Helper', model: echo(), sessionStore: store, preHooks: [({ sessionState }) => void (sessionState.n = (sessionState.n ?? 0) + 1)] });
     await a.run('x', { sessionId: 's' });
     await b.run('x', { sessionId: 's' });
-    expect(store.get('s')!.sessionState.n).toBe(2);
+    expect((store.get('s')!.sessionState as { n: number }).n).toBe(2);
   });
 
   it('keeps 200 concurrent runs on one agent from seeing each other’s input, output, state or metadata', async () => {

@@ -124,7 +124,7 @@ describe('check errors', () => {
     });
     await expect(agent.run('q', { sessionId: 's' })).rejects.toThrow('no');
     const session = store.get('s')!;
-    expect(session.sessionState.tries).toBe(1);
+    expect((session.sessionState as { tries: number }).tries).toBe(1);
     expect(session.runs).toHaveLength(1);
     expect(session.runs[0]).toMatchObject({ status: 'error', content: undefined, input: { inputContent: 'q' } });
     expect(session.runs[0]!.messages.some((m) => m.role === 'assistant')).toBe(false);

@@ -28,7 +28,7 @@ const KNOWN_OPTIONS = new Set(['name', 'failOpen', 'timeoutMs', 'runInBackground
 export type HookFn = (args: any) => unknown;
 export type PreHookFn = (args: PreHookArgs) => unknown;
 export type PostHookFn = (args: PostHookArgs) => unknown;
-export type ChunkHookFn = (args: ChunkCheckArgs) => ChunkCheckResult | void;
+export type ChunkHookFn = (args: ChunkCheckArgs) => ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
 export const HOOK_OPTIONS: unique symbol = Symbol.for('hookchain.hookOptions');
 
@@ -64,7 +64,13 @@ export function validateHookOptions(options: unknown, where: string): Readonly<H
   return Object.freeze({ ...o });
 }
 
+/** A marked chunk check: typed so it also fits `postHooks`, where it only ever receives chunk arguments. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type MarkedChunkHook<F> = F & ((args: any) => unknown);
+
 /** Marks a hook: `hook(opts)(fn)` returns a new function (the original is untouched); `@hook(opts)` decorates a method. */
+export function hook(options: HookOptions & { everyChunk: true }): <F extends ChunkHookFn>(fn: F, context?: ClassMethodDecoratorContext) => MarkedChunkHook<F>;
+export function hook(options?: HookOptions): <F extends HookFn>(fn: F, context?: ClassMethodDecoratorContext) => F;
 export function hook(options?: HookOptions) {
   const opts = validateHookOptions(options, 'hook()');
   function mark<F extends HookFn>(fn: F, context?: ClassMethodDecoratorContext): F {

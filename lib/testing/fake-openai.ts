@@ -194,14 +194,15 @@ export interface FakeOpenAIOptions {
 
 /** Starts the server on an ephemeral 127.0.0.1 port. Close it in your test's teardown. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
-  let fake: FakeOpenAI | undefined;
-  const server = createServer((req, res) => void fake!.handle(req, res));
+  // The handler needs the instance, and the instance needs the bound port: requests only arrive after both exist.
+  const holder: { fake?: FakeOpenAI } = {};
+  const server = createServer((req, res) => void holder.fake!.handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  fake = new FakeOpenAI(server, options);
-  return fake;
+  holder.fake = new FakeOpenAI(server, options);
+  return holder.fake;
 }
 
 function toModerationResult(input: ModerationResultInput) {

@@ -46,7 +46,7 @@ describe('OpenAIChat', () => {
 
   it('an HTTP 500 fails the run as a model error', async () => {
     server.setReply({ status: 500, body: { error: { message: 'upstream broke', type: 'server_error' } } });
-    const error = await new Agent({ model: model() }).run('x').catch((e: { runOutput: { error: unknown } }) => e);
+    const error = (await new Agent({ model: model() }).run('x').catch((e: unknown) => e)) as { runOutput: { error: unknown } };
     expect(error.runOutput.error).toMatchObject({ type: 'model_error' });
   });
 

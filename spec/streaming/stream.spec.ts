@@ -22,10 +22,10 @@ const deltas = (events: RunEvent[]) => events.filter((e) => e.type === 'content'
 
 /** Masks digits; holds a trailing run of digits because it may continue in the next chunk. */
 class DigitMask extends BaseGuardrail {
-  check({ runOutput }: HookArgs & { runOutput?: { content?: string } }) {
+  override check({ runOutput }: HookArgs & { runOutput?: { content?: string } }) {
     if (runOutput?.content) runOutput.content = runOutput.content.replace(/\d/g, '#');
   }
-  checkChunk({ text, final }: ChunkCheckArgs) {
+  override checkChunk({ text, final }: ChunkCheckArgs) {
     const masked = text.replace(/\d/g, '#');
     const tail = final ? 0 : (/#+$/.exec(masked)?.[0].length ?? 0);
     return { text: masked, hold: tail };

@@ -206,9 +206,12 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     const jobId = ++this.lastJobId;
     this.running++;
     this.counts.started++;
-    if (job.report !== undefined) {
+    const report = job.report;
+    let tell = false;
+    if (report !== undefined) {
       try {
-        job.report.started(job, jobId);
+        tell = report.wantsProgress === undefined || report.wantsProgress() !== false;
+        if (tell) report.started(job, jobId);
       } catch (error) {
         this.reporterThrew(error);
       }
@@ -216,7 +219,8 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     if (this.hasListeners('background_hook_started')) {
       this.emit('background_hook_started', { runId: job.runId, hookName: job.hookName, jobId });
     }
-    const startedAt = performance.now();
+    // Clock reads cost as much as a no-op job: take them only when someone will see `durationMs`.
+    const startedAt = tell || this.hasListeners('background_hook_completed') ? performance.now() : -1;
     let result: unknown;
     let async: boolean;
     try {
@@ -230,14 +234,14 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
       return;
     }
     if (async) {
-      this.track(job, jobId, result as PromiseLike<unknown>, startedAt);
+      this.track(job, jobId, result as PromiseLike<unknown>, startedAt, tell);
       return;
     }
     this.running--;
-    this.completed(job, jobId, startedAt);
+    this.completed(job, jobId, startedAt, tell);
   }
 
-  private track(job: BackgroundJob, jobId: number, thenable: PromiseLike<unknown>, startedAt: number): void {
+  private track(job: BackgroundJob, jobId: number, thenable: PromiseLike<unknown>, startedAt: number, tell: boolean): void {
     const timeoutMs = job.timeoutMs ?? this.timeoutMs;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -260,7 +264,7 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
         settled = true;
         clearTimeout(timer);
         this.running--;
-        this.completed(job, jobId, startedAt);
+        this.completed(job, jobId, startedAt, tell);
         this.pump();
       },
       (error: unknown) => {
@@ -275,14 +279,15 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     );
   }
 
-  private completed(job: BackgroundJob, jobId: number, startedAt: number): void {
+  private completed(job: BackgroundJob, jobId: number, startedAt: number, tell: boolean): void {
     this.counts.completed++;
     const listening = this.hasListeners('background_hook_completed');
-    if (job.report === undefined && !listening) return;
-    const durationMs = performance.now() - startedAt;
-    if (job.report !== undefined) {
+    if (!tell && !listening) return;
+    // A listener added while the job ran finds no start time; it gets 0 rather than a made-up duration.
+    const durationMs = startedAt < 0 ? 0 : performance.now() - startedAt;
+    if (tell) {
       try {
-        job.report.completed(job, jobId, durationMs);
+        job.report!.completed(job, jobId, durationMs);
       } catch (error) {
         this.reporterThrew(error);
       }

@@ -27,6 +27,11 @@ export interface BackgroundReporter {
   started(job: BackgroundJob, jobId: number): void;
   completed(job: BackgroundJob, jobId: number, durationMs: number): void;
   failed(job: BackgroundJob, jobId: number, error: unknown, reason: BackgroundFailureReason): void;
+  /**
+   * Optional: false when nobody would see `started`/`completed` now, so the executor may skip those calls and the
+   * clock reads behind `durationMs`. `failed` is always called.
+   */
+  wantsProgress?(): boolean;
 }
 
 export interface BackgroundExecutor {

@@ -225,6 +225,32 @@ describe('DrainQueue: failures never escape', () => {
     expect(isolated.filter((w) => w.startsWith('background_hook_'))).toHaveLength(3);
   });
 
+  it('skips progress calls when the reporter does not want them, but always reports failures', async () => {
+    const queue = new DrainQueue();
+    const { report, rec } = recordingReporter();
+    let wants = false;
+    const quiet = { ...report, wantsProgress: () => wants };
+    void queue.enqueue(job('quiet', () => {}, { report: quiet }));
+    void queue.enqueue(job('fails', () => Promise.reject(new Error('x')), { report: quiet }));
+    await queue.drain();
+    expect([rec.started, rec.completed, rec.failed.map((f) => f.hookName)]).toEqual([[], [], ['fails']]);
+    wants = true;
+    void queue.enqueue(job('loud', () => {}, { report: quiet }));
+    await queue.drain();
+    expect([rec.started, rec.completed]).toEqual([[3], [3]]);
+  });
+
+  it('survives a reporter whose wantsProgress throws', async () => {
+    const queue = new DrainQueue();
+    const isolated: string[] = [];
+    queue.onListenerError = (_e, where) => void isolated.push(where);
+    const { report, rec } = recordingReporter();
+    let ran = 0;
+    void queue.enqueue(job('ok', () => void ran++, { report: { ...report, wantsProgress: () => { throw new Error('bad'); } } }));
+    await queue.drain();
+    expect([ran, rec.completed.length, isolated]).toEqual([1, 0, ['background job reporter']]);
+  });
+
   it('warns instead of staying silent when a failure has no reporter and no listener', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const queue = new DrainQueue();

@@ -118,6 +118,18 @@ describe('frozenCopy', () => {
     expect(Object.getPrototypeOf(out.proto)).toBe(null);
   });
 
+  it('shares what is frozen all the way down, and copies what is only frozen on top', () => {
+    const record = Object.freeze({ role: 'user', parts: Object.freeze([Object.freeze({ text: 'hi' })]) });
+    const shallow = Object.freeze({ nested: { editable: true } });
+    const frozenMap = Object.freeze(new Map([['k', 1]]));
+    const out = frozenCopy({ record, shallow, frozenMap });
+    expect(out.record).toBe(record);
+    expect(out.shallow).not.toBe(shallow);
+    expect(Object.isFrozen(out.shallow.nested)).toBe(true);
+    expect(out.frozenMap).not.toBe(frozenMap); // a frozen Map can still be set(): only a copy is safe
+    expect(() => out.frozenMap.set('k', 2)).toThrow(/frozen snapshot/);
+  });
+
   it('reads getters once into data and passes functions and errors by reference', () => {
     const fn = () => 1;
     const error = new Error('kept');

@@ -3,7 +3,7 @@
  * (SWIFT IBAN registry), optionally in groups separated by single spaces, and the ISO 7064 mod-97 check equal to 1.
  * Upper or lower case. A wrong length for the country, a wrong checksum or letters glued on either side: not an IBAN.
  */
-import { eachStart, isAlnum, isDigit } from './chars.ts';
+import { isAlnum, isDigit } from './chars.ts';
 import type { Emit } from './types.ts';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
@@ -17,49 +17,60 @@ const LENGTH: Readonly<Record<string, number>> = {
   UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
 };
 
-const START = /(?<![0-9A-Za-z])[A-Za-z]{2}\d{2}/g;
+/** Two letters and two digits; the boundary before them is checked by hand (a lookbehind would slow the search). */
+const START = /[A-Za-z]{2}\d{2}/g;
 
 export function scanIbans(text: string, emit: Emit): void {
-  eachStart(START, text, (m) => {
+  START.lastIndex = 0;
+  for (let m = START.exec(text); m !== null; m = START.exec(text)) {
+    const start = m.index;
+    START.lastIndex = start + 1;
+    if (start > 0 && isAlnum(text.charCodeAt(start - 1))) continue;
     const length = LENGTH[m[0].slice(0, 2).toUpperCase()];
-    if (length === undefined) return;
-    const end = ibanEnd(text, m.index, length);
-    if (end !== -1) emit('IBAN', m.index, end);
-  });
+    if (length === undefined) continue;
+    const end = ibanEnd(text, start, length);
+    if (end !== -1) emit('IBAN', start, end);
+  }
 }
 
-/** Reads `length` letters and digits from `start`, allowing single spaces between them; -1 if it does not fit. */
+/**
+ * Reads `length` letters and digits from `start`, allowing single spaces between them, and checks mod-97 on the
+ * way (the first four characters count last); -1 if it does not fit or the checksum fails.
+ */
 function ibanEnd(text: string, start: number, length: number): number {
-  let compact = '';
+  let rest = 0;
+  let seen = 0;
   let p = start;
-  while (compact.length < length) {
+  while (seen < length) {
     if (p >= text.length) return -1;
     const c = text.charCodeAt(p);
     if (isAlnum(c)) {
-      compact += text[p];
+      if (seen >= 4) rest = mod97(rest, c);
+      seen++;
       p++;
-    } else if (c === 32 && compact.length > 0 && p + 1 < text.length && isAlnum(text.charCodeAt(p + 1))) {
+    } else if (c === 32 && seen > 0 && p + 1 < text.length && isAlnum(text.charCodeAt(p + 1))) {
       p++;
     } else {
       return -1;
     }
   }
   if (p < text.length && isAlnum(text.charCodeAt(p))) return -1;
-  return ibanChecksumValid(compact) ? p : -1;
+  for (let i = 0; i < 4; i++) rest = mod97(rest, text.charCodeAt(start + i));
+  return rest === 1 ? p : -1;
+}
+
+function mod97(rest: number, c: number): number {
+  return isDigit(c) ? (rest * 10 + (c - 48)) % 97 : (rest * 100 + ((c | 32) - 87)) % 97;
 }
 
 export function ibanChecksumValid(iban: string): boolean {
-  const s = iban.slice(4) + iban.slice(0, 4);
+  if (iban.length < 5) return false;
   let rest = 0;
+  const s = iban.slice(4) + iban.slice(0, 4);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (isDigit(c)) {
-      rest = (rest * 10 + (c - 48)) % 97;
-    } else {
-      const v = (c | 32) - 97 + 10;
-      if (v < 10 || v > 35) return false;
-      rest = (rest * 100 + v) % 97;
-    }
+    if (!isAlnum(c)) return false;
+    rest = mod97(rest, c);
   }
   return rest === 1;
 }

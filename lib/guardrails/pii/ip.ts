@@ -30,9 +30,23 @@ export function scanIpv6(text: string, emit: Emit): void {
     while (start > 0 && isRunChar(text.charCodeAt(start - 1))) start--;
     let end = colon + 1;
     while (end < n && isRunChar(text.charCodeAt(end))) end++;
-    if (end - start <= MAX_RUN) ipv6Run(text, start, end, emit);
+    if (end - start <= MAX_RUN && end - start > 2 && mayBeIpv6(text, start, end)) ipv6Run(text, start, end, emit);
     colon = end < n ? text.indexOf(':', end) : -1;
   }
+}
+
+/**
+ * Cheap pre-check before slicing: an address has a `::` or at least six colons (seven, or six before an IPv4
+ * tail); `10:45` has neither.
+ */
+function mayBeIpv6(text: string, start: number, end: number): boolean {
+  let colons = 0;
+  for (let i = start; i < end; i++) {
+    if (text.charCodeAt(i) !== 58) continue;
+    if (text.charCodeAt(i + 1) === 58) return true;
+    colons++;
+  }
+  return colons >= 6;
 }
 
 function ipv6Run(text: string, start: number, end: number, emit: Emit): void {

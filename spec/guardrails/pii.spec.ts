@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { CheckTrigger, HookchainConfigError, InputCheckError, OutputCheckError } from '../../lib/errors.ts';
+import { PIIDetectionGuardrail } from '../../lib/guardrails/pii.ts';
+import type { ChatMessage } from '../../lib/types.ts';
+import { contentOf, postArgs, preArgs } from './helpers.ts';
+
+const detect = new PIIDetectionGuardrail();
+const types = (text: string) => detect.scan(text).map((f) => f.type);
+const values = (text: string) => detect.scan(text).map((f) => text.slice(f.start, f.end));
+
+function masked(text: string, options: ConstructorParameters<typeof PIIDetectionGuardrail>[0] = {}): unknown {
+  const args = preArgs(text);
+  new PIIDetectionGuardrail({ maskPii: true, ...options }).check(args);
+  return contentOf(args);
+}
+
+describe('PIIDetectionGuardrail entities', () => {
+  it('SSN: dashes, dots and spaces; the SSA never-issued ranges are not SSNs', () => {
+    expect(values('ssn 078-05-1123, 078.05.1123 and 078 05 1123')).toEqual(['078-05-1123', '078.05.1123', '078 05 1123']);
+    for (const bad of ['000-12-3456', '666-12-3456', '900-12-3456', '999-12-3456', '123-00-4567', '123-45-0000', '693-09.4444', '1123-45-67890']) {
+      expect(types(`id ${bad} end`), bad).toEqual([]);
+    }
+  });
+
+  it('cards: Luhn-checked, 13–19 digits, spaces or dashes, found inside longer digit runs', () => {
+    expect(values('4111 1111 1111 1111 / 4111-1111-1111-1111 / 4111111111111111')).toEqual(['4111 1111 1111 1111', '4111-1111-1111-1111', '4111111111111111']);
+    expect(values('amex 371449635398431, diners 30569309025904, 19 digits 4131034282458809939')).toEqual(['371449635398431', '30569309025904', '4131034282458809939']);
+    expect(values('ref 0004111111111111111 end')).toEqual(['4111111111111111']);
+    expect(values('4111 1111 1111 1111 2024')).toEqual(['4111 1111 1111 1111']);
+    expect(values('4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881')).toEqual(['4012888888881881', '4012-8888-8888-1881', '4012 8888 8888 1881']);
+    for (const bad of ['4111 1111 1111 1112', '4012-8888-8888-1882', '36168002586008', '1748503543012', '4111-1111 1111-1111', '7111111111111114']) {
+      expect(types(`card ${bad}`), bad).not.toContain('CREDIT_CARD');
+    }
+  });
+
+  it('email: plain, subaddressed, punycode; a trailing full stop is not part of it', () => {
+    expect(values('write to Jane.Roe+tag@mail.example.co.uk.')).toEqual(['Jane.Roe+tag@mail.example.co.uk']);
+    expect(values('a@xn--d1acufc.xn--p1ai')).toEqual(['a@xn--d1acufc.xn--p1ai']);
+    for (const bad of ['info@presidio.', 'hello-world here', 'user@localhost', '@example.com', `${'a'.repeat(65)}@example.com`, 'a@b.c']) {
+      expect(types(bad), bad).toEqual([]);
+    }
+  });
+
+  it("phone: Agno's four US forms, parentheses, +1, extensions and international numbers", () => {
+    const forms = ['555-123-4567', '555.987.6543', '5551234567', '555 123 4567', '(555) 123-4567', '+1 415 555 0132', '1-800-555-0199', '345-899-3560x4587'];
+    for (const form of forms) expect(values(`call ${form} now`), form).toEqual([form]);
+    for (const intl of ['+44 20 7946 0958', '+33 1 42 68 53 00', '+55 11 98456 5666', '+49 30 1234567', '+46 (0)8 928 571 38', '0044 20 7946 0958']) {
+      expect(values(`call ${intl} now`), intl).toEqual([intl]);
+    }
+    expect(values('+44 20 7946 0958 2024')).toEqual(['+44 20 7946 0958']);
+    for (const bad of ['555-123-45678', '12-555-123-4567', 'ab5551234567', '+999 1234', '+12345', 'v1.555.123.4567.2']) {
+      expect(types(bad), bad).not.toContain('PHONE');
+    }
+  });
+
+  it('IP addresses: IPv4 with CIDR, IPv6 in every form; versions, times and code are not addresses', () => {
+    const good = ['192.168.0.1', '10.0.0.0/8', '0.0.0.0', '2001:db8::1', '::1', 'fe80::1%eth0', '::ffff:192.0.2.1', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '0:0:0:0:0:FFFF:129.144.52.38', '2001:db8::/32'];
+    for (const ip of good) expect(values(`addr ${ip} ok`), ip).toEqual([ip]);
+    expect(values('IP: 192.168.1.1. Next')).toEqual(['192.168.1.1']);
+    const bad = ['256.1.1.1', '192.168.1', '1.2.3.4.5', '03.93.92.16', 'std::cout', 'Time 12:34:56', 'aa:bb:cc:dd:ee:ff', '2001::db8::1', 'fe80::1text', 'text192.168.1.1', '::'];
+    for (const b of bad) expect(types(b), b).toEqual([]);
+  });
+
+  it('IBAN: country length and mod-97 checked, grouped or compact, any case', () => {
+    expect(values('pay GB82 WEST 1234 5698 7654 32 today')).toEqual(['GB82 WEST 1234 5698 7654 32']);
+    expect(values('DE89370400440532013000 and gb42nawi04454264788619')).toEqual(['DE89370400440532013000', 'gb42nawi04454264788619']);
+    for (const bad of ['GB82 WEST 1234 5698 7654 33', 'GB82WEST123456987654', 'XX82WEST12345698765432', 'DE89370400440532013000X']) {
+      expect(types(bad), bad).toEqual([]);
+    }
+  });
+
+  it('clean text passes untouched', () => {
+    const text = 'I ordered 3 items on 2024-03-05 at 10:45 for $12.99, version 1.2.3, see section 4.1.';
+    expect(types(text)).toEqual([]);
+    const args = preArgs(text);
+    detect.check(args);
+    expect(contentOf(args)).toBe(text);
+  });
+});
+
+describe('PIIDetectionGuardrail verdicts', () => {
+  it('detect mode on input: InputCheckError PII_DETECTED with every type and where, never the value', () => {
+    const text = 'SSN 123-45-6789, card 4111 1111 1111 1111, mail a@b.io, phone 555-123-4567, ip 10.0.0.1, iban DE89370400440532013000';
+    let error: unknown;
+    try {
+      detect.check(preArgs(text));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputCheckError);
+    const err = error as InputCheckError;
+    expect(err.checkTrigger).toBe(CheckTrigger.PII_DETECTED);
+    expect(err.additionalData!['detectedPii']).toEqual(['SSN', 'CREDIT_CARD', 'EMAIL', 'PHONE', 'IP_ADDRESS', 'IBAN']);
+    expect(err.additionalData!['findings']).toEqual(expect.arrayContaining([{ type: 'SSN', start: 4, end: 15 }]));
+    const payload = JSON.stringify(err.additionalData) + err.message;
+    for (const secret of ['123-45-6789', '4111', 'a@b.io', '555-123-4567', '10.0.0.1', 'DE89']) expect(payload).not.toContain(secret);
+  });
+
+  it('as a post-hook it checks the output and throws OutputCheckError', () => {
+    expect(() => detect.check(postArgs('your card is 4111111111111111'))).toThrow(OutputCheckError);
+    expect(() => detect.check(postArgs('all fine'))).not.toThrow();
+    expect(() => detect.check(postArgs(undefined))).not.toThrow();
+  });
+
+  it('message arrays: findings name the message and part', () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'Support line 555-123-4567 (the app prompt is not scanned)' },
+      { role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'text', text: 'mail me: x@y.org' }] },
+    ];
+    try {
+      detect.check(preArgs(messages));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as InputCheckError).additionalData!['findings']).toEqual([{ type: 'EMAIL', start: 9, end: 16, messageIndex: 1, partIndex: 1 }]);
+    }
+  });
+});
+
+describe('PIIDetectionGuardrail masking', () => {
+  it('replaces each value with the same number of asterisks, in one pass', () => {
+    expect(masked('SSN 123-45-6789, card 4111-1111-1111-1111, mail jo@ex.com, call (555) 123-4567.')).toBe(
+      'SSN ***********, card *******************, mail *********, call **************.',
+    );
+  });
+
+  it('typed placeholders on request', () => {
+    expect(masked('mail jo@ex.com or call +44 20 7946 0958, ip 2001:db8::1', { mask: 'placeholder' })).toBe('mail <EMAIL> or call <PHONE>, ip <IP_ADDRESS>');
+  });
+
+  it('keeps the shape of chat messages: roles, names, image parts and unchanged objects stay as they were', () => {
+    const image = { type: 'image_url' as const, image_url: { url: 'https://img.example/4111111111111111.png' } };
+    const system: ChatMessage = { role: 'system', content: 'Escalate to 555-123-4567' };
+    const user: ChatMessage = { role: 'user', name: 'jo', content: [{ type: 'text', text: 'card 4111111111111111' }, image] };
+    const history: ChatMessage = { role: 'assistant', content: 'Noted: jo@ex.com' };
+    const messages = [system, user, history];
+    const args = preArgs(messages);
+    new PIIDetectionGuardrail({ maskPii: true }).check(args);
+    expect(contentOf(args)).toBe(messages);
+    expect(messages).toEqual([
+      { role: 'system', content: 'Escalate to 555-123-4567' },
+      { role: 'user', name: 'jo', content: [{ type: 'text', text: 'card ****************' }, image] },
+      { role: 'assistant', content: 'Noted: *********' },
+    ]);
+    expect(messages[1]!.content[1]).toBe(image);
+  });
+
+  it('masks output as a post-hook', () => {
+    const args = postArgs('reach me at jo@ex.com');
+    new PIIDetectionGuardrail({ maskPii: true }).check(args);
+    expect(contentOf(args)).toBe('reach me at *********');
+  });
+
+  it('entities limits what is looked for', () => {
+    expect(masked('jo@ex.com 555-123-4567', { entities: ['EMAIL'] })).toBe('********* 555-123-4567');
+  });
+});
+
+describe('PIIDetectionGuardrail custom patterns', () => {
+  it('accepts strings and RegExps, mixed, with no false positives', () => {
+    const g = new PIIDetectionGuardrail({ customPatterns: { EMPLOYEE_ID: 'EMP-\\d{6}', TICKET: /tkt_[a-z0-9]{8}/i } });
+    expect(g.scan('by EMP-123456 re TKT_ab12cd34').map((f) => f.type)).toEqual(['EMPLOYEE_ID', 'TICKET']);
+    expect(g.scan('EMP-12345 and tkt_short')).toEqual([]);
+    expect(() => g.check(preArgs('EMP-000001'))).toThrow(expect.objectContaining({ additionalData: expect.objectContaining({ detectedPii: ['EMPLOYEE_ID'] }) }));
+    expect(masked('id EMP-123456', { customPatterns: { EMPLOYEE_ID: /EMP-\d{6}/ }, mask: 'placeholder' })).toBe('id <EMPLOYEE_ID>');
+  });
+
+  it('a RegExp with the y or g flag still finds every match', () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true, entities: [], customPatterns: { X: /x\d/y } });
+    expect(g['scanner'].mask('x1 x2 x3', 'asterisk')).toBe('** ** **');
+  });
+
+  it('fails at construction, naming the pattern, for bad patterns and options', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ customPatterns: { BROKEN: '([a-z' } }, /customPatterns\["BROKEN"\] is not a valid regular expression/],
+      [{ customPatterns: { NUM: 42 } }, /customPatterns\["NUM"\] must be a string or a RegExp, got number/],
+      [{ customPatterns: { EMPTY: 'a*' } }, /customPatterns\["EMPTY"\] matches the empty string/],
+      [{ customPatterns: { EMAIL: 'x' } }, /reuses a built-in entity name/],
+      [{ customPatterns: ['x'] }, /"customPatterns" must be an object/],
+      [{ entities: ['NAME'] }, /unknown entity "NAME"/],
+      [{ mask: 'hash' }, /option "mask" must be one of "asterisk", "placeholder"/],
+      [{ maskPII: true }, /unknown option "maskPII"/],
+      [{ entities: [] }, /nothing would be checked/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => new PIIDetectionGuardrail(options as never)).toThrow(HookchainConfigError);
+      expect(() => new PIIDetectionGuardrail(options as never)).toThrow(message);
+    }
+  });
+});
+
+describe('PIIDetectionGuardrail on hostile input', () => {
+  const hostile = {
+    digits: '4'.repeat(1_000_000),
+    spacedDigits: '1 '.repeat(500_000),
+    ats: 'a@'.repeat(500_000),
+    localParts: `${'a'.repeat(60)}@`.repeat(16_000),
+    colons: 'a:'.repeat(500_000),
+    dots: '1.'.repeat(500_000),
+    pluses: '+1 '.repeat(333_333),
+    ibanStarts: 'GB82 '.repeat(200_000),
+  };
+  for (const [name, text] of Object.entries(hostile)) {
+    it(`scans 1 MB of ${name} in linear time`, () => {
+      const small = text.slice(0, text.length / 10);
+      detect.scan(small);
+      const t0 = performance.now();
+      detect.scan(small);
+      const t1 = performance.now();
+      detect.scan(text);
+      const t2 = performance.now();
+      // Generous bounds: CI machines are shared; a quadratic scanner would take seconds here.
+      expect(t2 - t1).toBeLessThan(1500);
+      expect(t2 - t1).toBeLessThan(Math.max(40, (t1 - t0) * 30));
+    });
+  }
+});

@@ -28,8 +28,7 @@ export function buildLayers(pre: CompiledHook[], post: CompiledHook[], middlewar
 
 function preLayer(hook: CompiledHook): Layer {
   return function pre_hook(ctx, next) {
-    const pending = runHook(ctx, hook, ctx.preArgs());
-    return pending === undefined ? next() : pending.then(next);
+    return runHook(ctx, hook, ctx.preArgs(), next);
   };
 }
 

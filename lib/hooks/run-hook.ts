@@ -11,30 +11,46 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-/** Runs `hook.call(args)`; returns undefined when it finished synchronously, else a promise. */
-export function runHook(ctx: RunContextImpl, hook: CompiledHook, args: HookArgs): Promise<void> | undefined {
-  return runStep(ctx, hook, hook.call!, args);
+/**
+ * Runs `hook.call(args)`, then `next` if given. Returns undefined only when the hook finished synchronously and
+ * there is no `next`. An async hook costs one promise hop: completion and `next` ride on the same `then`.
+ */
+export function runHook(ctx: RunContextImpl, hook: CompiledHook, args: HookArgs, next?: () => Promise<void>): Promise<void> | undefined {
+  return runStep(ctx, hook, hook.call!, args, next);
 }
 
 /** The same policy for any step of a hook (its whole check, or one chunk check). */
-export function runStep<A>(ctx: RunContextImpl, hook: CompiledHook, step: (args: A) => unknown, args: A): Promise<void> | undefined {
+export function runStep<A>(
+  ctx: RunContextImpl,
+  hook: CompiledHook,
+  step: (args: A) => unknown,
+  args: A,
+  next?: () => Promise<void>,
+): Promise<void> | undefined {
   const started = hook.phase === 'pre' ? 'pre_hook_started' : 'post_hook_started';
   if (ctx.wants(started)) ctx.emit(started, { runId: ctx.runId, hookName: hook.name });
   let result: unknown;
   try {
     result = step(args);
   } catch (error) {
-    return failed(ctx, hook, error);
+    failed(ctx, hook, error);
+    return next === undefined ? undefined : next();
   }
   if (isThenable(result)) {
-    const settled = hook.timeoutMs === undefined ? Promise.resolve(result) : withTimeout(result, hook.name, hook.timeoutMs);
-    return settled.then(
-      () => completed(ctx, hook),
-      (error: unknown) => failed(ctx, hook, error),
+    const settled = hook.timeoutMs === undefined ? result : withTimeout(result, hook.name, hook.timeoutMs);
+    return Promise.resolve(settled).then(
+      () => {
+        completed(ctx, hook);
+        return next === undefined ? undefined : next();
+      },
+      (error: unknown) => {
+        failed(ctx, hook, error);
+        return next === undefined ? undefined : next();
+      },
     );
   }
   completed(ctx, hook);
-  return undefined;
+  return next === undefined ? undefined : next();
 }
 
 function completed(ctx: RunContextImpl, hook: CompiledHook): void {

@@ -12,6 +12,7 @@ export {
   type CheckErrorOptions,
 } from './errors.ts';
 export { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './guardrails/base.ts';
+export { PIIDetectionGuardrail, type PIIDetectionGuardrailOptions } from './guardrails/pii.ts';
 export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
 export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage } from './models/model.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';

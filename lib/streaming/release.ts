@@ -15,6 +15,11 @@ interface Stage {
   pending: string;
   /** The last `chunkLookBehind` characters this check released. */
   window: string;
+  /**
+   * The check's argument object, refilled for each call: a stage is called again only after its previous call
+   * settled, so no check can see it change under it, and the chunk loop allocates nothing per check.
+   */
+  readonly args: { text: string; released: string; final: boolean; runContext: ChunkCheckArgs['runContext'] };
 }
 
 export class ReleasePipeline {
@@ -22,7 +27,8 @@ export class ReleasePipeline {
   private readonly ctx: RunContextImpl;
 
   constructor(hooks: readonly CompiledHook[], ctx: RunContextImpl) {
-    this.stages = hooks.map((hook) => ({ hook, pending: '', window: '' }));
+    const runContext = ctx as unknown as ChunkCheckArgs['runContext'];
+    this.stages = hooks.map((hook) => ({ hook, pending: '', window: '', args: { text: '', released: '', final: false, runContext } }));
     this.ctx = ctx;
   }
 
@@ -38,6 +44,10 @@ export class ReleasePipeline {
       const input = stage.pending + text;
       if (input === '') continue;
       const verdict = this.call(stage, input, final);
+      if (verdict === undefined && stage.pending === '' && stage.hook.chunkLookBehind === 0) {
+        text = input; // released unchanged: the common case of a check that found nothing
+        continue;
+      }
       if (isThenable(verdict)) {
         return (verdict as Promise<ChunkCheckResult | void>).then((v) => this.from(i + 1, this.settle(stage, input, v, final), final));
       }
@@ -48,7 +58,10 @@ export class ReleasePipeline {
 
   private call(stage: Stage, input: string, final: boolean): ChunkCheckResult | void | Promise<ChunkCheckResult | void> {
     const hook = stage.hook;
-    const args: ChunkCheckArgs = { text: input, released: stage.window, final, runContext: this.ctx as never };
+    const args = stage.args;
+    args.text = input;
+    args.released = stage.window;
+    args.final = final;
     let verdict: ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
     try {
       verdict = hook.chunk!(args);

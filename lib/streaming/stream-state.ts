@@ -12,7 +12,7 @@ import { ReleasePipeline } from './release.ts';
 
 export class StreamState {
   readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
+  readonly signal: AbortSignal = this.controller.signal;
   checkedText = '';
   private pipeline: ReleasePipeline | undefined;
   private ctx: RunContextImpl | undefined;

@@ -75,6 +75,8 @@ export interface AgentSession<State extends object = DefaultState> {
   runs: RunOutput[];
   createdAt: number;
   updatedAt: number;
+  /** Set by the store: how many times the session was saved. `save()` refuses a session read at an older version. */
+  version?: number;
 }
 
 /**

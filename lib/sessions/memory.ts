@@ -5,7 +5,7 @@
 import { clone } from '../clone.ts';
 import { HookchainConfigError } from '../errors.ts';
 import type { AgentSession } from '../types.ts';
-import type { SessionStore } from './store.ts';
+import { checkListOptions, nextSessionVersion, type ListSessionsOptions, type SessionStore, type SessionSummary } from './store.ts';
 
 export interface MemorySessionStoreOptions {
   /** Most sessions kept; the least recently used goes first (default 10,000). */
@@ -37,8 +37,12 @@ export class MemorySessionStore implements SessionStore {
   }
 
   save(session: AgentSession): void {
+    const version = nextSessionVersion(session, this.sessions.get(session.sessionId)?.version);
+    const kept = copy(session);
+    kept.version = version;
     this.sessions.delete(session.sessionId);
-    this.sessions.set(session.sessionId, copy(session));
+    this.sessions.set(session.sessionId, kept);
+    session.version = version;
     if (this.sessions.size > this.maxSessions) {
       this.sessions.delete(this.sessions.keys().next().value!);
     }
@@ -47,6 +51,23 @@ export class MemorySessionStore implements SessionStore {
   delete(sessionId: string): void {
     this.sessions.delete(sessionId);
   }
+
+  /** A scan of every kept session (at most `maxSessions`); listing does not count as use for eviction. */
+  listSessions(options: ListSessionsOptions): SessionSummary[] {
+    const limit = checkListOptions(options, 'MemorySessionStore');
+    const found: SessionSummary[] = [];
+    for (const s of this.sessions.values()) {
+      if (s.userId !== options.userId || (options.agentId !== undefined && s.agentId !== options.agentId)) continue;
+      found.push({ sessionId: s.sessionId, agentId: s.agentId, userId: s.userId, runCount: s.runs.length, createdAt: s.createdAt, updatedAt: s.updatedAt });
+    }
+    found.sort(byRecency);
+    return found.length > limit ? found.slice(0, limit) : found;
+  }
+}
+
+/** Most recently updated first; ties by id so the order is stable across stores. */
+function byRecency(a: SessionSummary, b: SessionSummary): number {
+  return b.updatedAt - a.updatedAt || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0);
 }
 
 // Finished runs are frozen by the agent, so only the list and the mutable state need copying.

@@ -1,0 +1,61 @@
+/**
+ * What a session store throws when its data cannot be trusted or would be overwritten. Each error names the session
+ * or the file and says what to do; the store has changed nothing when it throws one.
+ */
+
+export type SessionStoreErrorCode =
+  /** The file is not a SQLite database, or SQLite found it damaged. */
+  | 'CORRUPT_DATABASE'
+  /** A SQLite database, but another application's. */
+  | 'FOREIGN_DATABASE'
+  /** Written by a newer hookchain whose schema this version does not know. */
+  | 'NEWER_SCHEMA'
+  /** One session's stored row does not parse or has the wrong shape. */
+  | 'CORRUPT_ROW'
+  /** `sessionState` or a run cannot be written as JSON (a BigInt, a cycle…). */
+  | 'UNSERIALIZABLE'
+  /** Someone else saved the session after it was read (see `SessionConflictError`). */
+  | 'SESSION_CONFLICT'
+  /** The file cannot be opened at all (a directory, no permission…). */
+  | 'CANNOT_OPEN'
+  /** `close()` was called. */
+  | 'STORE_CLOSED';
+
+export class SessionStoreError extends Error {
+  readonly code: SessionStoreErrorCode;
+  /** The session concerned, when one is. */
+  readonly sessionId: string | undefined;
+  /** The database file concerned, when the store has one. */
+  readonly path: string | undefined;
+
+  constructor(code: SessionStoreErrorCode, message: string, details: { sessionId?: string; path?: string; cause?: unknown } = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'SessionStoreError';
+    this.code = code;
+    this.sessionId = details.sessionId;
+    this.path = details.path;
+  }
+}
+
+/**
+ * `save()` found a version other than the one the session was read at: another process (or another store object on
+ * the same file) saved it in between. Nothing was written; the other writer's data stands.
+ */
+export class SessionConflictError extends SessionStoreError {
+  /** The version the caller read (0: it believed the session new). */
+  readonly expectedVersion: number;
+  /** The version the store holds now. */
+  readonly storedVersion: number;
+
+  constructor(sessionId: string, expectedVersion: number, storedVersion: number, path?: string) {
+    super(
+      'SESSION_CONFLICT',
+      `session "${sessionId}" was saved by someone else while this run used it (read at version ${expectedVersion}, the store now holds version ${storedVersion}); ` +
+        'nothing was overwritten. Run again to continue from the stored session, and send runs of one session to one process (or one store object)',
+      { sessionId, ...(path === undefined ? {} : { path }) },
+    );
+    this.name = 'SessionConflictError';
+    this.expectedVersion = expectedVersion;
+    this.storedVersion = storedVersion;
+  }
+}

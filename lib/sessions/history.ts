@@ -1,0 +1,34 @@
+/**
+ * The earlier turns of a session that go to the model before the new input (`addHistoryToContext`). Built from the
+ * stored runs, so the model sees each earlier input as the pre-hooks left it (masked PII stays masked).
+ */
+import type { ChatMessage, RunOutput } from '../types.ts';
+
+/** The last `limit` runs that have something to say, oldest first, as user and assistant messages. */
+export function sessionHistory(runs: readonly RunOutput[], limit: number): ChatMessage[] | undefined {
+  let from = runs.length;
+  let taken = 0;
+  while (from > 0 && taken < limit) {
+    if (contributes(runs[--from]!)) taken++;
+  }
+  if (taken === 0) return undefined;
+  const messages: ChatMessage[] = [];
+  for (let i = from; i < runs.length; i++) {
+    const run = runs[i]!;
+    if (!contributes(run)) continue;
+    const content = run.input.inputContent;
+    if (typeof content === 'string') messages.push({ role: 'user', content });
+    else for (const m of content) if (m.role === 'user' || m.role === 'assistant') messages.push(m);
+    // A failed run has no answer (its content was removed); its question still gives the next turn context.
+    if (run.status === 'completed' && typeof run.content === 'string') messages.push({ role: 'assistant', content: run.content });
+  }
+  return messages;
+}
+
+/**
+ * An input that a guardrail rejected stays out: sending it as history would hand the model the very text the
+ * guardrail stopped. Every other run counts, failed or cancelled.
+ */
+function contributes(run: RunOutput): boolean {
+  return run.error?.type !== 'input_check_error';
+}

@@ -1,0 +1,5 @@
+/** Session stores, their errors, and the types for writing one. */
+export { MemorySessionStore, type MemorySessionStoreOptions } from './memory.ts';
+export { SqliteSessionStore, type SqliteSessionStoreOptions } from './sqlite.ts';
+export { SessionConflictError, SessionStoreError, type SessionStoreErrorCode } from './errors.ts';
+export { nextSessionVersion, type ListSessionsOptions, type MaybePromise, type SessionStore, type SessionSummary } from './store.ts';

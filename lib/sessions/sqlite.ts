@@ -1,0 +1,251 @@
+/**
+ * Sessions in one SQLite file (Node's built-in node:sqlite: nothing to compile or download). Runs live in their own
+ * table, one row each, so a save appends the new run instead of rewriting the history; parsed runs are cached
+ * between runs and revalidated against the stored version on every `get`, so another process's writes are seen.
+ * Every call is synchronous: the agent pays no microtask for it, but a query blocks the event loop while it runs.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { HookchainConfigError } from '../errors.ts';
+import { describe } from '../hooks/hook.ts';
+import type { AgentSession, RunOutput } from '../types.ts';
+import { SessionStoreError } from './errors.ts';
+import { corrupt, parseRun, parseState, toJson, type SessionRow } from './sqlite-rows.ts';
+import { openDatabase, storeError } from './sqlite-schema.ts';
+import { checkListOptions, nextSessionVersion, type ListSessionsOptions, type SessionStore, type SessionSummary } from './store.ts';
+
+export interface SqliteSessionStoreOptions {
+  /** The database file, created (with its directory) when missing; ':memory:' for a private in-memory database. */
+  path: string;
+  /** How long a write waits for another process's write lock before failing (default 5,000 ms; the wait blocks). */
+  busyTimeoutMs?: number;
+  /** Sessions whose parsed runs stay in memory between runs (default 500; 0: none). */
+  cacheSessions?: number;
+}
+
+const OPTIONS = new Set(['path', 'busyTimeoutMs', 'cacheSessions']);
+
+interface CachedRuns {
+  version: number;
+  runs: RunOutput[];
+}
+
+export class SqliteSessionStore implements SessionStore {
+  readonly path: string;
+  private db: DatabaseSync | undefined;
+  private sql: Statements | undefined;
+  private readonly cache = new Map<string, CachedRuns>();
+  private readonly cacheSessions: number;
+
+  constructor(options: SqliteSessionStoreOptions) {
+    const { path, busyTimeoutMs = 5_000, cacheSessions = 500 } = checkOptions(options);
+    this.path = path;
+    this.cacheSessions = cacheSessions;
+    this.db = openDatabase(path, busyTimeoutMs);
+    this.sql = statements(this.db);
+  }
+
+  get(sessionId: string): AgentSession | undefined {
+    const sql = this.open();
+    try {
+      let row = sql.session.get(sessionId) as SessionRow | undefined;
+      if (row === undefined) return undefined;
+      let runs: RunOutput[];
+      const cached = this.cache.get(sessionId);
+      if (cached !== undefined && cached.version === row.version) {
+        this.cache.delete(sessionId); // most recently used goes last
+        this.cache.set(sessionId, cached);
+        runs = cached.runs.slice();
+      } else {
+        // Row and runs from one snapshot, so a concurrent writer cannot give us a mix.
+        const read = this.transaction(false, () => {
+          const again = sql.session.get(sessionId) as SessionRow | undefined;
+          return again === undefined ? undefined : { row: again, runs: this.readRuns(sql, sessionId, again) };
+        });
+        if (read === undefined) return undefined;
+        row = read.row;
+        runs = read.runs;
+        this.remember(sessionId, row.version, runs.slice());
+      }
+      const { agent_id, user_id, version, created_at, updated_at } = row;
+      const sessionState = parseState(row, sessionId, this.path);
+      return { sessionId, agentId: agent_id, userId: user_id ?? undefined, sessionState, runs, createdAt: created_at, updatedAt: updated_at, version };
+    } catch (error) {
+      throw storeError(error, this.path);
+    }
+  }
+
+  save(session: AgentSession): void {
+    const sql = this.open();
+    const id = session.sessionId;
+    const state = toJson(session.sessionState, id, this.path, 'sessionState');
+    const runs = session.runs;
+    const read = session.version ?? 0;
+    let version = 0;
+    let from = 0; // runs[from..] are written; the ones before are already stored
+    try {
+      this.transaction(true, () => {
+        const head = sql.head.get(id) as { version: number; run_count: number; last_run_id: string | null } | undefined;
+        version = nextSessionVersion(session, head?.version, this.path);
+        const last = runs.length === 0 ? null : runs[runs.length - 1]!.runId;
+        const values = [session.agentId, session.userId ?? null, state, version, runs.length, last, session.createdAt, session.updatedAt] as const;
+        if (head === undefined) {
+          sql.deleteRuns.run(id);
+          sql.insertSession.run(id, ...values);
+        } else {
+          const n = head.run_count;
+          // The stored runs are a prefix of ours (the usual case: the agent appended one): write only the rest.
+          if (n <= runs.length && (n === 0 || runs[n - 1]!.runId === head.last_run_id)) from = n;
+          else sql.deleteRuns.run(id);
+          sql.updateSession.run(...values, id);
+        }
+        for (let i = from; i < runs.length; i++) {
+          const run = runs[i]!;
+          sql.insertRun.run(id, i, run.runId, run.createdAt, toJson(run, id, this.path, `run ${run.runId}`));
+        }
+      });
+    } catch (error) {
+      throw storeError(error, this.path);
+    }
+    session.version = version;
+    this.cacheSaved(id, read, version, runs, from);
+  }
+
+  delete(sessionId: string): void {
+    const sql = this.open();
+    try {
+      this.transaction(true, () => {
+        sql.deleteRuns.run(sessionId);
+        sql.deleteSession.run(sessionId);
+      });
+    } catch (error) {
+      throw storeError(error, this.path);
+    }
+    this.cache.delete(sessionId);
+  }
+
+  listSessions(options: ListSessionsOptions): SessionSummary[] {
+    const limit = checkListOptions(options, 'SqliteSessionStore');
+    const sql = this.open();
+    try {
+      const rows = (options.agentId === undefined ? sql.listByUser.all(options.userId, limit) : sql.listByUserAgent.all(options.userId, options.agentId, limit)) as {
+        session_id: string;
+        agent_id: string;
+        user_id: string | null;
+        run_count: number;
+        created_at: number;
+        updated_at: number;
+      }[];
+      return rows.map((r) => ({ sessionId: r.session_id, agentId: r.agent_id, userId: r.user_id ?? undefined, runCount: r.run_count, createdAt: r.created_at, updatedAt: r.updated_at }));
+    } catch (error) {
+      throw storeError(error, this.path);
+    }
+  }
+
+  /** Closes the file. Later calls throw; closing twice is fine. */
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+    this.sql = undefined;
+    this.cache.clear();
+  }
+
+  private open(): Statements {
+    if (this.sql === undefined) {
+      throw new SessionStoreError('STORE_CLOSED', `SqliteSessionStore: "${this.path}" was closed; create a new SqliteSessionStore to use it again`, { path: this.path });
+    }
+    return this.sql;
+  }
+
+  private readRuns(sql: Statements, sessionId: string, row: SessionRow): RunOutput[] {
+    const rows = sql.runs.all(sessionId) as { data: string }[];
+    if (rows.length !== row.run_count) {
+      throw corrupt(sessionId, this.path, 'run list (runs)', `${rows.length} rows long where sessions.run_count says ${row.run_count}`);
+    }
+    return rows.map((r, seq) => parseRun(r.data, sessionId, this.path, seq));
+  }
+
+  private transaction<T>(write: boolean, work: () => T): T {
+    const sql = this.sql!;
+    (write ? sql.beginWrite : sql.begin).run();
+    try {
+      const result = work();
+      sql.commit.run();
+      return result;
+    } catch (error) {
+      try {
+        sql.rollback.run();
+      } catch {
+        // Already ended (a failed COMMIT rolls back by itself); the original error is the one to report.
+      }
+      throw error;
+    }
+  }
+
+  /** Keeps the cache equal to what was just written, by appending when it held the version we read. */
+  private cacheSaved(id: string, read: number, version: number, runs: RunOutput[], from: number): void {
+    if (this.cacheSessions === 0) return;
+    // Only frozen runs are shared: the caller could still edit any other object it passed in.
+    for (let i = from; i < runs.length; i++) {
+      if (!Object.isFrozen(runs[i])) return void this.cache.delete(id);
+    }
+    const cached = this.cache.get(id);
+    if (from === 0) this.remember(id, version, runs.slice());
+    else if (cached !== undefined && cached.version === read && cached.runs.length === from) {
+      for (let i = from; i < runs.length; i++) cached.runs.push(runs[i]!);
+      cached.version = version;
+    } else this.cache.delete(id);
+  }
+
+  private remember(id: string, version: number, runs: RunOutput[]): void {
+    if (this.cacheSessions === 0) return;
+    this.cache.delete(id);
+    this.cache.set(id, { version, runs });
+    if (this.cache.size > this.cacheSessions) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+type Statements = ReturnType<typeof statements>;
+
+function statements(db: DatabaseSync) {
+  const q = (text: string): StatementSync => db.prepare(text);
+  const summary = 'SELECT session_id, agent_id, user_id, run_count, created_at, updated_at FROM sessions';
+  return {
+    begin: q('BEGIN'),
+    beginWrite: q('BEGIN IMMEDIATE'), // takes the write lock before reading the version: check and write are one step
+    commit: q('COMMIT'),
+    rollback: q('ROLLBACK'),
+    session: q('SELECT agent_id, user_id, state, version, run_count, created_at, updated_at FROM sessions WHERE session_id = ?'),
+    runs: q('SELECT data FROM runs WHERE session_id = ? ORDER BY seq'),
+    head: q('SELECT version, run_count, last_run_id FROM sessions WHERE session_id = ?'),
+    insertSession: q(
+      'INSERT INTO sessions (session_id, agent_id, user_id, state, version, run_count, last_run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    updateSession: q(
+      'UPDATE sessions SET agent_id = ?, user_id = ?, state = ?, version = ?, run_count = ?, last_run_id = ?, created_at = ?, updated_at = ? WHERE session_id = ?',
+    ),
+    insertRun: q('INSERT INTO runs (session_id, seq, run_id, created_at, data) VALUES (?, ?, ?, ?, ?)'),
+    deleteRuns: q('DELETE FROM runs WHERE session_id = ?'),
+    deleteSession: q('DELETE FROM sessions WHERE session_id = ?'),
+    listByUser: q(`${summary} WHERE user_id = ? ORDER BY updated_at DESC, session_id LIMIT ?`),
+    listByUserAgent: q(`${summary} WHERE user_id = ? AND agent_id = ? ORDER BY updated_at DESC, session_id LIMIT ?`),
+  };
+}
+
+function checkOptions(options: SqliteSessionStoreOptions): SqliteSessionStoreOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new HookchainConfigError('INVALID_OPTION', `SqliteSessionStore: pass { path }, e.g. new SqliteSessionStore({ path: '.hookchain/sessions.db' }), got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.has(key)) throw new HookchainConfigError('UNKNOWN_OPTION', `SqliteSessionStore: unknown option "${key}"; known options are ${[...OPTIONS].join(', ')}`);
+  }
+  if (typeof options.path !== 'string' || options.path.trim() === '') {
+    throw new HookchainConfigError('INVALID_OPTION', `SqliteSessionStore: "path" must be a file path such as '.hookchain/sessions.db', got ${describe(options.path)}`);
+  }
+  for (const key of ['busyTimeoutMs', 'cacheSessions'] as const) {
+    const v = options[key];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+      throw new HookchainConfigError('INVALID_OPTION', `SqliteSessionStore: "${key}" must be a non-negative integer, got ${describe(v)}`);
+    }
+  }
+  return options;
+}

@@ -1,0 +1,88 @@
+/**
+ * `PromptInjectionGuardrail`: blocks input (pre-hook), output (post-hook) and streamed output that contains a
+ * known prompt-injection or jailbreak phrase, after normalising away the usual disguises (see
+ * injection/normalize.ts). It is a phrase list: it catches the common wordings and their obfuscations, not novel
+ * attacks written in other words — pair it with a model-based classifier where that matters.
+ */
+import { CheckTrigger, HookchainConfigError } from '../errors.ts';
+import type { HookArgs } from '../types.ts';
+import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
+import { InjectionMatcher, type InjectionMatch, type PatternInput } from './injection/matcher.ts';
+import { normalizeText } from './injection/normalize.ts';
+import { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
+import { InjectionStream } from './injection/stream.ts';
+import { checkOptions, optionalPositiveInt } from './options.ts';
+import { locationOf, readTarget, textSegments } from './text.ts';
+
+export { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
+export { normalizeText as normalizeForInjection } from './injection/normalize.ts';
+
+export interface PromptInjectionGuardrailOptions extends GuardrailOptions {
+  /** Replace the default rules with these phrases (matched on the normal form at a word start) or RegExps. */
+  patterns?: PatternInput[];
+  /** Add these phrases or RegExps to the defaults. */
+  extraPatterns?: PatternInput[];
+  /** Streams: the longest match (in normal-form characters) a RegExp pattern may have. Default 200. */
+  maxPatternLength?: number;
+}
+
+/** Longest match of a built-in rule in normal-form characters (two gaps of three 20-letter words, plus the words). */
+const BUILTIN_MAX = 200;
+const OWN_OPTIONS = ['patterns', 'extraPatterns', 'maxPatternLength'];
+
+export class PromptInjectionGuardrail extends BaseGuardrail {
+  private readonly matcher: InjectionMatcher;
+  private readonly stream: InjectionStream;
+
+  constructor(options: PromptInjectionGuardrailOptions = {}) {
+    super(options);
+    const owner = 'PromptInjectionGuardrail';
+    checkOptions(owner, options, OWN_OPTIONS);
+    const patterns = listOption(owner, 'patterns', options.patterns);
+    const extra = listOption(owner, 'extraPatterns', options.extraPatterns) ?? [];
+    if (patterns !== undefined && patterns.length === 0 && extra.length === 0) {
+      throw new HookchainConfigError('INVALID_OPTION', `${owner}: "patterns" is empty, so nothing would be checked; omit it to use the defaults`);
+    }
+    const rules = patterns === undefined ? DEFAULT_RULES : [];
+    const phrases = patterns === undefined ? [...AGNO_PHRASES, ...extra] : [...patterns, ...extra];
+    this.matcher = new InjectionMatcher(rules, phrases, owner);
+    const userMax = optionalPositiveInt(owner, 'maxPatternLength', options.maxPatternLength, BUILTIN_MAX);
+    const phraseMax = Math.max(0, ...phrases.filter((p): p is string => typeof p === 'string').map((p) => normalizeText(p).length));
+    this.stream = new InjectionStream(this.matcher, Math.max(BUILTIN_MAX, userMax, phraseMax), (match) =>
+      this.reject({ phase: 'post' }, verdictMessage(match), verdictOptions(match, {})),
+    );
+  }
+
+  check(args: HookArgs): void {
+    for (const segment of textSegments(readTarget(args))) {
+      const match = this.matcher.find(normalizeText(segment.text));
+      if (match) this.reject(args, verdictMessage(match), verdictOptions(match, locationOf(segment)));
+    }
+  }
+
+  /** Streams: holds back what could still begin a phrase; blocks as soon as one is complete. */
+  override checkChunk(args: ChunkCheckArgs): ChunkCheckResult {
+    return this.stream.check(args);
+  }
+
+  /** The first match in `text` (rule name and normal-form offsets), for tools and benchmarks. */
+  detect(text: string): InjectionMatch | undefined {
+    return this.matcher.find(normalizeText(text));
+  }
+}
+
+function listOption(owner: string, name: string, value: unknown): PatternInput[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    throw new HookchainConfigError('INVALID_OPTION', `${owner}: "${name}" must be an array of phrase strings or RegExps`);
+  }
+  return [...value];
+}
+
+function verdictMessage(match: InjectionMatch): string {
+  return `Potential prompt injection detected (rule "${match.rule}")`;
+}
+
+function verdictOptions(match: InjectionMatch, where: object) {
+  return { checkTrigger: CheckTrigger.PROMPT_INJECTION, additionalData: { rule: match.rule, ...where } };
+}

@@ -1,0 +1,87 @@
+/**
+ * Compiles the rules for the normal form and finds the first match. All built-in rules are tried in one pass of a
+ * combined expression; only on a hit is the rule that matched there looked up. Rules are bounded repetitions of
+ * words separated by single spaces, so each position costs a bounded amount: matching is linear in the text.
+ */
+import { HookchainConfigError } from '../../errors.ts';
+import { normalizePattern, normalizeText } from './normalize.ts';
+import { phraseSource, type InjectionRule } from './rules.ts';
+
+export interface InjectionMatch {
+  /** The rule's name; for a phrase, the phrase as given. */
+  rule: string;
+  start: number;
+  end: number;
+}
+
+interface CompiledRule {
+  readonly name: string;
+  readonly regex: RegExp;
+}
+
+const WORD_START = '(?<![\\p{L}\\p{N}])';
+
+/** Built-in sources are written in plain lower case; the normal form reads `l` as `i`. */
+function foldSource(source: string): string {
+  return source.replace(/\\[pP]\{[^}]*\}|l/g, (m) => (m === 'l' ? 'i' : m));
+}
+
+export type PatternInput = string | RegExp;
+
+export class InjectionMatcher {
+  private readonly combined: RegExp | undefined;
+  private readonly rules: CompiledRule[];
+  private readonly custom: CompiledRule[];
+
+  constructor(rules: readonly InjectionRule[], patterns: readonly PatternInput[], owner: string) {
+    this.rules = [];
+    this.custom = [];
+    for (const rule of rules) this.rules.push({ name: rule.name, regex: new RegExp(`${WORD_START}(?:${foldSource(rule.source)})`, 'uy') });
+    patterns.forEach((pattern, index) => {
+      if (typeof pattern === 'string') {
+        const normal = normalizeText(pattern).trim();
+        if (normal === '') throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} (${JSON.stringify(pattern)}) has no letters or digits, so it would match nothing useful; remove it`);
+        this.rules.push({ name: pattern, regex: new RegExp(`${WORD_START}${phraseSource(normal)}`, 'uy') });
+      } else if (pattern instanceof RegExp) {
+        const regex = normalizePattern(pattern);
+        if (regex.test('')) throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} (${String(pattern)}) matches the empty string, so it would match everything`);
+        this.custom.push({ name: String(pattern), regex });
+      } else {
+        throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} must be a phrase string or a RegExp, got ${pattern === null ? 'null' : typeof pattern}`);
+      }
+    });
+    const sources = this.rules.map((r) => r.regex.source);
+    this.combined = sources.length > 0 ? new RegExp(sources.map((s) => `(?:${s})`).join('|'), 'gu') : undefined;
+  }
+
+  /** The earliest match in a normal-form text, if any. */
+  find(text: string): InjectionMatch | undefined {
+    let best: InjectionMatch | undefined;
+    if (this.combined) {
+      this.combined.lastIndex = 0;
+      const hit = this.combined.exec(text);
+      if (hit) best = this.ruleAt(text, hit.index);
+    }
+    for (const rule of this.custom) {
+      rule.regex.lastIndex = 0;
+      for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
+        if (m[0].length === 0) {
+          rule.regex.lastIndex = m.index + 1;
+          continue;
+        }
+        if (!best || m.index < best.start) best = { rule: rule.name, start: m.index, end: m.index + m[0].length };
+        break;
+      }
+    }
+    return best;
+  }
+
+  private ruleAt(text: string, index: number): InjectionMatch | undefined {
+    for (const rule of this.rules) {
+      rule.regex.lastIndex = index;
+      const m = rule.regex.exec(text);
+      if (m) return { rule: rule.name, start: index, end: index + m[0].length };
+    }
+    return undefined;
+  }
+}

@@ -19,13 +19,37 @@
  */
 import type { HookArgs, PostHookArgs, PreHookArgs, RunContext } from '../types.ts';
 
-type Seen = Map<object, unknown>;
+/**
+ * Originals → copies, so shared references and cycles survive. A snapshot usually meets a dozen objects: two
+ * arrays and indexOf beat a Map there (no identity hashes to create); past 32 entries it switches to a Map.
+ */
+class Seen {
+  private readonly originals: object[] = [];
+  private readonly copies: unknown[] = [];
+  private map: Map<object, unknown> | undefined;
+
+  get(original: object): unknown {
+    if (this.map !== undefined) return this.map.get(original);
+    const i = this.originals.indexOf(original);
+    return i < 0 ? undefined : this.copies[i];
+  }
+
+  set(original: object, copy: unknown): void {
+    if (this.map !== undefined) {
+      this.map.set(original, copy);
+      return;
+    }
+    this.originals.push(original);
+    this.copies.push(copy);
+    if (this.originals.length > 32) this.map = new Map(this.originals.map((o, i) => [o, this.copies[i]]));
+  }
+}
 
 export function snapshotArgs(args: PreHookArgs): PreHookArgs;
 export function snapshotArgs(args: PostHookArgs): PostHookArgs;
 export function snapshotArgs(args: HookArgs): HookArgs;
 export function snapshotArgs(args: HookArgs): HookArgs {
-  const seen: Seen = new Map();
+  const seen = new Seen();
   // `agent` and `dependencies` may also be reachable from run data; seeding keeps them by reference there too.
   seen.set(args.agent, args.agent);
   if (isObject(args.dependencies)) seen.set(args.dependencies, args.dependencies);
@@ -47,7 +71,7 @@ export function snapshotArgs(args: HookArgs): HookArgs {
 
 /** A frozen copy of a value under the rules above; exported for executors that snapshot other data. */
 export function frozenCopy<T>(value: T): T {
-  return copy(value, new Map());
+  return copy(value, new Seen());
 }
 
 /**
@@ -71,9 +95,7 @@ function contextView(ctx: RunContext, seen: Seen): RunContext {
   view.debugMode = ctx.debugMode;
   // Fields that middleware added; `_` fields are the engine's bookkeeping (held jobs, cached arguments, stream).
   for (const key in ctx) {
-    if (key.charCodeAt(0) !== 95 && !(key in view) && !SERVICES.has(key)) {
-      view[key] = copy((ctx as unknown as Record<string, unknown>)[key], seen);
-    }
+    if (key.charCodeAt(0) !== 95 && !CONTEXT_KEYS.has(key)) view[key] = copy((ctx as unknown as Record<string, unknown>)[key], seen);
   }
   view.agent = ctx.agent;
   view.dependencies = ctx.dependencies;
@@ -81,7 +103,7 @@ function contextView(ctx: RunContext, seen: Seen): RunContext {
   return Object.freeze(view) as unknown as RunContext;
 }
 
-const SERVICES = new Set(['agent', 'dependencies', 'signal']);
+const CONTEXT_KEYS = new Set(['runId', 'input', 'output', 'session', 'state', 'metadata', 'userId', 'debugMode', 'agent', 'dependencies', 'signal']);
 
 function copy<T>(value: T, seen: Seen): T {
   if (value === null || typeof value !== 'object') return value;

@@ -118,6 +118,19 @@ describe('frozenCopy', () => {
     expect(Object.getPrototypeOf(out.proto)).toBe(null);
   });
 
+  it('keeps shared references and cycles in graphs larger than the small-graph fast path', () => {
+    const shared = { id: 'shared' };
+    const items: Record<string, unknown>[] = Array.from({ length: 100 }, (_, i) => ({ i, shared }));
+    const root: Record<string, unknown> = { items };
+    root.self = root;
+    const out = frozenCopy(root);
+    const copies = out.items as Record<string, unknown>[];
+    expect(copies).toHaveLength(100);
+    expect(copies[99]!.shared).toBe(copies[0]!.shared);
+    expect(copies[0]!.shared).not.toBe(shared);
+    expect(out.self).toBe(out);
+  });
+
   it('shares what is frozen all the way down, and copies what is only frozen on top', () => {
     const record = Object.freeze({ role: 'user', parts: Object.freeze([Object.freeze({ text: 'hi' })]) });
     const shallow = Object.freeze({ nested: { editable: true } });

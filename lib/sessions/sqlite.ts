@@ -59,7 +59,7 @@ export class SqliteSessionStore implements SessionStore {
         // Row and runs from one snapshot, so a concurrent writer cannot give us a mix.
         const read = this.transaction(false, () => {
           const again = sql.session.get(sessionId) as SessionRow | undefined;
-          return again === undefined ? undefined : { row: again, runs: this.readRuns(sql, sessionId, again) };
+          return again === undefined ? undefined : { row: again, runs: this.readRuns(sql, sessionId, again, cached) };
         });
         if (read === undefined) return undefined;
         row = read.row;
@@ -156,12 +156,23 @@ export class SqliteSessionStore implements SessionStore {
     return this.sql;
   }
 
-  private readRuns(sql: Statements, sessionId: string, row: SessionRow): RunOutput[] {
-    const rows = sql.runs.all(sessionId) as { data: string }[];
-    if (rows.length !== row.run_count) {
-      throw corrupt(sessionId, this.path, 'run list (runs)', `${rows.length} rows long where sessions.run_count says ${row.run_count}`);
+  /**
+   * The session's runs. When the cache holds an older version whose newest run is still stored at the same place
+   * (another process appended), only the runs after it are read and parsed.
+   */
+  private readRuns(sql: Statements, sessionId: string, row: SessionRow, cached: CachedRuns | undefined): RunOutput[] {
+    let kept: RunOutput[] = [];
+    if (cached !== undefined && cached.runs.length > 0 && cached.runs.length <= row.run_count) {
+      const at = sql.runIdAt.get(sessionId, cached.runs.length - 1) as { run_id: string } | undefined;
+      if (at?.run_id === cached.runs.at(-1)!.runId) kept = cached.runs;
     }
-    return rows.map((r, seq) => parseRun(r.data, sessionId, this.path, seq));
+    const from = kept.length;
+    const rows = sql.runsFrom.all(sessionId, from) as { data: string }[];
+    if (from + rows.length !== row.run_count) {
+      throw corrupt(sessionId, this.path, 'run list (runs)', `${from + rows.length} rows long where sessions.run_count says ${row.run_count}`);
+    }
+    const fresh = rows.map((r, i) => parseRun(r.data, sessionId, this.path, from + i));
+    return from === 0 ? fresh : kept.concat(fresh);
   }
 
   private transaction<T>(write: boolean, work: () => T): T {
@@ -215,7 +226,8 @@ function statements(db: DatabaseSync) {
     commit: q('COMMIT'),
     rollback: q('ROLLBACK'),
     session: q('SELECT agent_id, user_id, state, version, run_count, created_at, updated_at FROM sessions WHERE session_id = ?'),
-    runs: q('SELECT data FROM runs WHERE session_id = ? ORDER BY seq'),
+    runsFrom: q('SELECT data FROM runs WHERE session_id = ? AND seq >= ? ORDER BY seq'),
+    runIdAt: q('SELECT run_id FROM runs WHERE session_id = ? AND seq = ?'),
     head: q('SELECT version, run_count, last_run_id FROM sessions WHERE session_id = ?'),
     insertSession: q(
       'INSERT INTO sessions (session_id, agent_id, user_id, state, version, run_count, last_run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',

@@ -120,16 +120,37 @@ describe('SqliteSessionStore: the file', () => {
     expect(completed).toBeGreaterThan(0);
   });
 
-  it("sees another store object's writes to the same file (the run cache is checked against the stored version)", () => {
+  it("sees another store object's writes to the same file, reading only the runs it does not hold yet", () => {
     const path = tempDbPath();
     const a = sqliteStore(path);
     const b = sqliteStore(path);
     a.save(session('s1', { runs: [run('r0', 'zero')] }));
     expect(a.get('s1')!.runs).toHaveLength(1); // now cached in a
     const viaB = b.get('s1')!;
-    viaB.runs.push(run('r1', 'one'));
+    // Spoil the stored r0: a reader that re-parsed the runs it already holds would now fail.
+    const db = raw(path);
+    db.exec("UPDATE runs SET data = 'spoiled' WHERE seq = 0");
+    db.close();
+    viaB.runs.push(run('r1', 'one'), run('r2', 'two'));
+    viaB.sessionState = { by: 'b' };
     b.save(viaB);
-    expect(a.get('s1')!.runs.map((r) => r.runId)).toEqual(['r0', 'r1']);
+    const seen = a.get('s1')!;
+    expect(seen.runs.map((r) => r.runId)).toEqual(['r0', 'r1', 'r2']);
+    expect(seen).toMatchObject({ sessionState: { by: 'b' }, version: 2 });
+  });
+
+  it("reloads in full when another store object replaced the runs it had cached", () => {
+    const path = tempDbPath();
+    const a = sqliteStore(path);
+    const b = sqliteStore(path);
+    a.save(session('s1', { runs: [run('r0', 'zero'), run('r1', 'one')] }));
+    for (const replacement of [['x0'], ['y0', 'y1', 'y2']]) {
+      a.get('s1'); // cached in a
+      const viaB = b.get('s1')!;
+      viaB.runs = replacement.map((id) => run(id, id));
+      b.save(viaB);
+      expect(a.get('s1')!.runs.map((r) => r.runId)).toEqual(replacement);
+    }
   });
 
   it('a run whose session another store object saved meanwhile fails with SessionConflictError and overwrites nothing', async () => {

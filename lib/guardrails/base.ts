@@ -59,8 +59,11 @@ export abstract class BaseGuardrail {
    */
   abstract check(args: HookArgs): void | Promise<void>;
 
-  /** Optional: check streamed text before it reaches the consumer. See docs/streaming.md. */
-  checkChunk?(args: ChunkCheckArgs): ChunkCheckResult | void;
+  /**
+   * Optional: check streamed text before it reaches the consumer. See docs/streaming.md. May return a promise
+   * (the release buffer awaits it): checks that call a service, such as moderation, batch text and answer later.
+   */
+  checkChunk?(args: ChunkCheckArgs): ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
   /** Throws the verdict that fits the phase: `InputCheckError` for input, `OutputCheckError` for output. */
   protected reject(args: Pick<HookArgs, 'phase'>, message: string, options?: CheckErrorOptions): never {

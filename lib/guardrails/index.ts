@@ -1,0 +1,11 @@
+/** The guardrail API: the base class to extend and the built-ins. Re-exported from the package root. */
+export { BaseGuardrail, isGuardrail } from './base.ts';
+export type { ChunkCheckArgs, ChunkCheckResult, GuardrailOptions } from './base.ts';
+export { PIIDetectionGuardrail, PII_ENTITIES } from './pii.ts';
+export type { MaskStyle, PIIDetectionGuardrailOptions, PiiEntity, PiiFinding } from './pii.ts';
+export { AGNO_PHRASES, PromptInjectionGuardrail, normalizeForInjection } from './injection.ts';
+export type { PromptInjectionGuardrailOptions } from './injection.ts';
+export { MODERATION_CATEGORIES, ModerationUnavailableError, OpenAIModerationGuardrail } from './moderation.ts';
+export type { ModerationCategory, ModerationClient, OpenAIModerationGuardrailOptions } from './moderation.ts';
+export { imageUrls, readTarget, rewriteText, textSegments, writeTarget } from './text.ts';
+export type { CheckedContent, TextSegment } from './text.ts';

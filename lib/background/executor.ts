@@ -10,6 +10,11 @@ export interface BackgroundJob {
   readonly runId: string;
   /** Does the work; its arguments were snapshotted (cloned and frozen) when its phase ended. */
   readonly run: () => unknown;
+  /**
+   * The frozen argument snapshot `run` calls the hook with, for executors that ship work elsewhere (serialise its
+   * run data; `agent` and `dependencies` in it are live services). Absent on jobs that are not hook calls.
+   */
+  readonly args?: unknown;
   /** Bound on this job; falls back to the executor's default. */
   readonly timeoutMs?: number | undefined;
   /** Where the job's lifecycle events go (the agent re-emits them). */

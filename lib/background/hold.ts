@@ -22,7 +22,7 @@ class HookJob implements BackgroundJob {
   readonly timeoutMs: number | undefined;
   readonly report: BackgroundReporter;
   private readonly hook: CompiledHook;
-  private readonly args: HookArgs;
+  readonly args: HookArgs;
 
   constructor(hook: CompiledHook, args: HookArgs, runId: string, report: BackgroundReporter) {
     this.hookName = hook.name;

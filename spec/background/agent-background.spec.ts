@@ -1,6 +1,6 @@
 /** Background hooks through `agent.run()` (PEERS §2 items 17–20; pitfalls 8–10). */
 import { describe, expect, it } from 'vitest';
-import { Agent, BaseGuardrail, DrainQueue, hook, InputCheckError, type HookArgs, type PostHookArgs, type PreHookArgs } from 'hookchain';
+import { Agent, BaseGuardrail, DrainQueue, hook, InputCheckError, type BackgroundJob, type HookArgs, type PostHookArgs, type PreHookArgs } from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';
 import { importCompiled } from '../compile-fixture.ts';
 import { trapUnhandledRejections } from './helpers.ts';
@@ -64,6 +64,17 @@ describe('background hooks: after the caller, and drainable', () => {
     await expect(blocking.run('hi')).rejects.toBeInstanceOf(InputCheckError);
     await blocking.drain();
     expect(ran).not.toContain('never');
+  });
+
+  it('hands executors the frozen snapshot as job.args, so a distributed queue can ship the run data', async () => {
+    const jobs: BackgroundJob[] = [];
+    const executor = { enqueue: (job: BackgroundJob) => void jobs.push(job), drain: async () => {}, close: async () => {} };
+    const agent = new Agent({ model: echo(), backgroundQueue: executor, postHooks: [bg('ship', () => {})] });
+    const out = await agent.run('hello');
+    expect(jobs.map((j) => [j.hookName, j.runId])).toEqual([['ship', out.runId]]);
+    const args = jobs[0]!.args as PostHookArgs;
+    expect(Object.isFrozen(args)).toBe(true);
+    expect(JSON.parse(JSON.stringify({ input: args.runInput, content: args.runOutput.content }))).toEqual({ input: { inputContent: 'hello' }, content: 'echo: hello' });
   });
 
   it('re-emits the queue events on the agent, with the run id', async () => {

@@ -7,5 +7,7 @@ export default defineConfig({
     include: ['spec/**/*.spec.ts'],
     testTimeout: 20_000,
     pool: 'forks',
+    // node:sqlite (the SQLite session store) announces itself as experimental once per worker.
+    execArgv: ['--disable-warning=ExperimentalWarning'],
   },
 });

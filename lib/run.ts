@@ -5,7 +5,7 @@
 import type { Agent } from './agent.ts';
 import { clone } from './clone.ts';
 import { RunContextImpl } from './context.ts';
-import { HookchainConfigError, RunAbortedError, isCheckError } from './errors.ts';
+import { HookchainConfigError, InputCheckError, RunAbortedError, isCheckError } from './errors.ts';
 import { randomUUID } from 'node:crypto';
 import { describe } from './hooks/hook.ts';
 import { errorSummary, isThenable } from './hooks/run-hook.ts';
@@ -246,6 +246,11 @@ export async function finishFailedRun(ctx: RunContextImpl, thrown: unknown): Pro
   const output: RunOutput = saveFailed ? { ...ctx.output, metrics: { ...ctx.output.metrics }, messages: ctx.output.messages.slice(0, -1) } : ctx.output;
   output.status = aborted ? 'cancelled' : 'error';
   output.content = undefined; // blocked or unfinished text goes nowhere: not to the caller, the store or events
+  if (error instanceof InputCheckError) {
+    // Here the blocked text is the input itself (unmasked PII, an injection): keep none of it in the record.
+    output.input = { inputContent: '' };
+    output.messages = [];
+  }
   output.error = errorInfo(error, ctx);
   output.metrics.durationMs = performance.now() - ctx._startedAt;
   freezeOutput(output);

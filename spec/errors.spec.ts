@@ -126,8 +126,24 @@ describe('check errors', () => {
     const session = store.get('s')!;
     expect((session.sessionState as { tries: number }).tries).toBe(1);
     expect(session.runs).toHaveLength(1);
-    expect(session.runs[0]).toMatchObject({ status: 'error', content: undefined, input: { inputContent: 'q' } });
+    expect(session.runs[0]).toMatchObject({ status: 'error', content: undefined, input: { inputContent: 'q' } }); // an output verdict keeps the input
     expect(session.runs[0]!.messages.some((m) => m.role === 'assistant')).toBe(false);
+  });
+
+  it('a run blocked by an InputCheckError keeps none of its input in the output or the session', async () => {
+    const store = new MemorySessionStore();
+    const agent = new Agent({
+      model: new OfflineModel({ reply: 'x' }),
+      sessionStore: store,
+      preHooks: [({ runInput }: PreHookArgs) => {
+        if (String(runInput.inputContent).includes('123-45-6789')) throw new InputCheckError('PII in input');
+      }],
+    });
+    const error = await rejection(agent.run('my SSN is 123-45-6789', { sessionId: 's' }));
+    expect(error.runOutput!.input.inputContent).toBe('');
+    expect(JSON.stringify(error.runOutput)).not.toContain('123-45-6789');
+    expect(JSON.stringify(store.get('s'))).not.toContain('123-45-6789');
+    expect(store.get('s')!.runs[0]!.error!.type).toBe('input_check_error');
   });
 
   it('failOpen never swallows a verdict', async () => {

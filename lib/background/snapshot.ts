@@ -134,28 +134,28 @@ function copy<T>(value: T, seen: Seen): T {
 
 /**
  * Plain objects and arrays that are frozen all the way down cannot change, so they are shared instead of copied:
- * finished runs in `session.runs` are such records. A verified graph stays immutable, so the answer is cached.
+ * finished runs in `session.runs` are such records. Verified roots are remembered (one WeakSet entry per record,
+ * not per node, to keep the GC's weak-table work small).
  */
 const verifiedDeepFrozen = new WeakSet<object>();
 
 function isDeepFrozen(root: object): boolean {
   if (verifiedDeepFrozen.has(root)) return true;
-  const visited = new Set<object>();
-  if (!walkFrozen(root, visited)) return false;
-  for (const node of visited) verifiedDeepFrozen.add(node);
+  if (!walkFrozen(root, 0)) return false;
+  verifiedDeepFrozen.add(root);
   return true;
 }
 
-function walkFrozen(node: object, visited: Set<object>): boolean {
-  if (visited.has(node) || verifiedDeepFrozen.has(node)) return true;
-  if (!Object.isFrozen(node)) return false;
+function walkFrozen(node: object, depth: number): boolean {
+  // Deeper than any run record (or a frozen cycle): give up and copy; the copy handles cycles, this walk need not.
+  if (depth > 64 || !Object.isFrozen(node)) return false;
+  if (depth > 0 && verifiedDeepFrozen.has(node)) return true;
   const proto: unknown = Object.getPrototypeOf(node);
   // A frozen Map, Date or class instance still has mutable internals.
   if (!Array.isArray(node) && proto !== Object.prototype && proto !== null) return false;
-  visited.add(node);
   for (const key in node) {
     const child = (node as Record<string, unknown>)[key];
-    if (child !== null && typeof child === 'object' && !walkFrozen(child, visited)) return false;
+    if (child !== null && typeof child === 'object' && !walkFrozen(child, depth + 1)) return false;
   }
   return true;
 }

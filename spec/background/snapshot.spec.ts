@@ -140,6 +140,12 @@ describe('frozenCopy', () => {
     expect(out.shallow).not.toBe(shallow);
     expect(Object.isFrozen(out.shallow.nested)).toBe(true);
     expect(out.frozenMap).not.toBe(frozenMap); // a frozen Map can still be set(): only a copy is safe
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    Object.freeze(loop);
+    const looped = frozenCopy({ loop });
+    expect(looped.loop.self).toBe(looped.loop); // a frozen cycle is copied, cycle intact, not walked forever
+
     expect(() => out.frozenMap.set('k', 2)).toThrow(/frozen snapshot/);
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckTrigger, HookchainConfigError, InputCheckError, OutputCheckError } from '../../lib/errors.ts';
 import { AGNO_PHRASES, PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
+import { normalizeText, normalizeWithMap } from '../../lib/guardrails/injection/normalize.ts';
 import type { ChatMessage } from '../../lib/types.ts';
 import { cutAt, driveChunks, postArgs, preArgs } from './helpers.ts';
 
@@ -87,6 +88,26 @@ describe('PromptInjectionGuardrail', () => {
     expect(() => new PromptInjectionGuardrail({ extraPatterns: [/x*/] })).toThrow(/matches the empty string/);
     expect(() => new PromptInjectionGuardrail({ extraPatterns: [42 as never] })).toThrow(HookchainConfigError);
     expect(() => new PromptInjectionGuardrail({ pattern: ['x'] } as never)).toThrow(/unknown option "pattern"/);
+  });
+
+  it('the whole-text normal form equals the chunk-by-chunk one, for any Unicode text', () => {
+    const unicode = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('ＡＢ１ｌ', 'ïgnörè', '\u200b\u00ad', '𝐢𝐠', 'Straße', 'İstanbul', '½ ⁄ ™', 'a  \t\n b'));
+    fc.assert(
+      fc.property(fc.array(unicode, { maxLength: 6 }), (parts) => {
+        const text = parts.join('');
+        const whole = normalizeText(text);
+        expect(whole).toBe(normalizeWithMap(text).text);
+        let space = false;
+        let joined = '';
+        for (const part of parts) {
+          const n = normalizeWithMap(part, space);
+          joined += n.text;
+          space = n.text === '' ? space : n.space;
+        }
+        expect(joined).toBe(whole);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('is linear on hostile input', () => {

@@ -39,9 +39,9 @@ export const DEFAULT_RULES: readonly InjectionRule[] = [
   },
   {
     name: 'unrestricted-persona',
-    source: `${any('unrestricted', 'unfiltered', 'uncensored', 'amoral', 'unbound', 'unchained', 'jailbroken', 'lawless', 'unlimited', 'no filter')} ${gap(2)}${any('ai', 'assistant', 'chatbot', 'bot', 'model', 'language model', 'llm', 'version', 'mode', 'persona', 'gpt', 'chatgpt')}`,
+    source: `${any('unrestricted', 'unfiltered', 'uncensored', 'amoral', 'unbound', 'unchained', 'jailbroken', 'lawless', 'unlimited', 'no filter')} ${gap(2)}${any('ai', 'assistant', 'chatbot', 'bot', 'model', 'language model', 'llm', 'persona', 'gpt', 'chatgpt')}`,
   },
-  { name: 'do-anything-now', source: `${any('do anything now', 'stay in dan', 'dan mode', 'stan mode', 'dude mode', 'god mode', 'sudo mode', 'jailbreak mode', 'unrestricted mode', 'unfiltered mode')}` },
+  { name: 'do-anything-now', source: `${any('do anything now', 'stay in dan', 'dan mode', 'stan mode', 'dude mode', 'aim mode', 'jailbreak mode')}` },
   { name: 'jailbroken', source: 'jailbr(?:eak|oken|oke)' },
   {
     name: 'new-instructions',

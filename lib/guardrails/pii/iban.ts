@@ -1,7 +1,8 @@
 /**
  * IBANs: a country code, two check digits and the account number, with the length that country's IBAN has
- * (SWIFT IBAN registry), optionally in groups separated by single spaces, and the ISO 7064 mod-97 check equal to 1.
- * Upper or lower case. A wrong length for the country, a wrong checksum or letters glued on either side: not an IBAN.
+ * (SWIFT IBAN registry), optionally in groups separated by single spaces or dashes, and the ISO 7064 mod-97 check
+ * equal to 1. Upper or lower case, not mixed. A wrong length for the country, a wrong checksum or letters glued on
+ * either side: not an IBAN.
  */
 import { isAlnum, isDigit } from './chars.ts';
 import type { Emit } from './types.ts';
@@ -34,21 +35,30 @@ export function scanIbans(text: string, emit: Emit): void {
 }
 
 /**
- * Reads `length` letters and digits from `start`, allowing single spaces between them, and checks mod-97 on the
- * way (the first four characters count last); -1 if it does not fit or the checksum fails.
+ * Reads `length` letters and digits from `start`, allowing one kind of single separator (space or dash) between
+ * them and one letter case throughout, and checks mod-97 on the way (the first four characters count last); -1 if
+ * it does not fit or the checksum fails.
  */
 function ibanEnd(text: string, start: number, length: number): number {
   let rest = 0;
   let seen = 0;
+  let separator = 0;
+  let letterCase = 0;
   let p = start;
   while (seen < length) {
     if (p >= text.length) return -1;
     const c = text.charCodeAt(p);
     if (isAlnum(c)) {
+      if (!isDigit(c)) {
+        const lower = c >= 97 ? 1 : 2;
+        if (letterCase !== 0 && letterCase !== lower) return -1;
+        letterCase = lower;
+      }
       if (seen >= 4) rest = mod97(rest, c);
       seen++;
       p++;
-    } else if (c === 32 && seen > 0 && p + 1 < text.length && isAlnum(text.charCodeAt(p + 1))) {
+    } else if ((c === 32 || c === 45) && (separator === 0 || separator === c) && seen > 0 && p + 1 < text.length && isAlnum(text.charCodeAt(p + 1))) {
+      separator = c;
       p++;
     } else {
       return -1;

@@ -1,0 +1,15 @@
+/** `npm run bench:guardrails`: guardrail quality on public labelled data, side by side with Agno's rules, and speed. */
+import { printTable } from '../harness.ts';
+import { synthRows } from './data.ts';
+import { injectionQuality } from './injection-quality.ts';
+import { piiQuality, recognizerParity } from './pii-quality.ts';
+import { hostile, speed } from './throughput.ts';
+
+console.log(`hookchain guardrail benchmarks — Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+console.log('P/R/F1 in %, spans matched exactly or by overlap; Agno = its published rules re-implemented (bench/guardrails/agno.ts).');
+printTable('PII on presidio-research synth_dataset_v2.json (1,500 sentences)', piiQuality(synthRows('synth_dataset_v2.json')));
+printTable('PII on presidio-research generated_large.json (2,109 sentences)', piiQuality(synthRows('generated_large.json')));
+printTable("Presidio's recogniser test cases (pass = exactly the expected spans)", recognizerParity());
+printTable('Prompt injection: recall on attacks, false positives on benign prompts', injectionQuality());
+printTable('Throughput (best of 5)', speed());
+printTable('Hostile inputs (best of 3–5)', hostile());

@@ -11,8 +11,35 @@ export {
   RunAbortedError,
   type CheckErrorOptions,
 } from './errors.ts';
-export { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './guardrails/base.ts';
-export { PIIDetectionGuardrail, type PIIDetectionGuardrailOptions } from './guardrails/pii.ts';
+export {
+  AGNO_PHRASES,
+  BaseGuardrail,
+  MODERATION_CATEGORIES,
+  ModerationUnavailableError,
+  OpenAIModerationGuardrail,
+  PII_ENTITIES,
+  PIIDetectionGuardrail,
+  PromptInjectionGuardrail,
+  imageUrls,
+  normalizeForInjection,
+  readTarget,
+  rewriteText,
+  textSegments,
+  writeTarget,
+  type CheckedContent,
+  type ChunkCheckArgs,
+  type ChunkCheckResult,
+  type GuardrailOptions,
+  type MaskStyle,
+  type ModerationCategory,
+  type ModerationClient,
+  type OpenAIModerationGuardrailOptions,
+  type PIIDetectionGuardrailOptions,
+  type PiiEntity,
+  type PiiFinding,
+  type PromptInjectionGuardrailOptions,
+  type TextSegment,
+} from './guardrails/index.ts';
 export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
 export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage } from './models/model.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';

@@ -1,5 +1,7 @@
 /** `npm run bench`: every benchmark of the framework, printed as tables (see docs/performance.md). */
+import { benchBackground } from './background.ts';
 import { benchCore } from './core.ts';
+import { benchSessions } from './sessions.ts';
 import { benchStreaming } from './streaming.ts';
 import { printTable } from './harness.ts';
 
@@ -11,11 +13,6 @@ printTable('Memory', core.memory);
 const streaming = await benchStreaming();
 printTable('Streaming: cost per chunk of sync chunk checks', streaming.perChunk);
 printTable('Streaming: total time by output length (1 chunk check with hold-back)', streaming.linear);
-for (const extra of [] as string[]) {
-  const mod = (await import(extra).catch(() => undefined)) as Record<string, () => Promise<unknown>> | undefined;
-  const fn = mod && Object.values(mod).find((v) => typeof v === 'function');
-  if (fn === undefined) continue;
-  const result = await fn();
-  const tables = Array.isArray(result) ? { [extra]: result } : (result as Record<string, unknown>);
-  for (const [title, rows] of Object.entries(tables)) printTable(title, rows as never);
-}
+printTable('Background hooks', await benchBackground());
+printTable('Sessions: memory store vs SQLite store (offline model)', await benchSessions());
+console.log('\nGuardrail quality and throughput: npm run bench:guardrails');

@@ -5,7 +5,6 @@
 import compose from 'koa-compose';
 import { DrainQueue } from './background/drain-queue.ts';
 import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundReporter } from './background/executor.ts';
-import { holdBackgroundJobs } from './background/hold.ts';
 import type { RunContextImpl } from './context.ts';
 import { HookchainConfigError } from './errors.ts';
 import { SafeEmitter } from './events/emitter.ts';
@@ -196,7 +195,6 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       const chain = (this.composed ??= this.compose());
       await raceAbort(chain(ctx as unknown as RunContextImpl), ctx.signal);
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      if (this._postBackground.length > 0) holdBackgroundJobs(ctx as unknown as RunContextImpl, this._postBackground, 'post');
       return await finishRun(ctx as unknown as RunContextImpl);
     } catch (error) {
       return await finishFailedRun(ctx as unknown as RunContextImpl, error);

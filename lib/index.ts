@@ -45,8 +45,9 @@ export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage }
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
 export type { SessionStore } from './sessions/store.ts';
 export { SqliteSessionStore, SessionConflictError, SessionStoreError, nextSessionVersion, type SqliteSessionStoreOptions, type SessionStoreErrorCode, type ListSessionsOptions, type SessionSummary } from './sessions/index.ts';
-export { DrainQueue } from './background/drain-queue.ts';
-export type { BackgroundExecutor, BackgroundJob } from './background/executor.ts';
+export { DrainQueue, type BackgroundStats, type DrainQueueOptions, type OverflowPolicy } from './background/drain-queue.ts';
+export { BackgroundQueueError, BackgroundTimeoutError } from './background/errors.ts';
+export type { BackgroundExecutor, BackgroundFailureReason, BackgroundJob, BackgroundReporter } from './background/executor.ts';
 export type { AgentEvents, AgentEventName, RunEvent } from './events/types.ts';
 export type { RunStream } from './streaming/run-stream.ts';
 export type {

@@ -7,6 +7,7 @@ import { clone } from './clone.ts';
 import { RunContextImpl } from './context.ts';
 import { HookchainConfigError, InputCheckError, RunAbortedError, isCheckError } from './errors.ts';
 import { randomUUID } from 'node:crypto';
+import { holdBackgroundJobs } from './background/hold.ts';
 import { describe } from './hooks/hook.ts';
 import { errorSummary, isThenable } from './hooks/run-hook.ts';
 import { sessionHistory } from './sessions/history.ts';
@@ -217,6 +218,8 @@ export async function finishRun(ctx: RunContextImpl): Promise<RunOutput> {
     const saved = agent.sessionStore.save(session);
     if (isThenable(saved)) await saved;
   }
+  // Snapshotted only now, so background post-hooks see the final, frozen output (status, metrics, answer).
+  if (agent._postBackground.length > 0) holdBackgroundJobs(ctx, agent._postBackground, 'post');
   const jobs = ctx._jobs;
   if (jobs !== undefined) {
     ctx._jobs = undefined;

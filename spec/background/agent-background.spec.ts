@@ -253,3 +253,17 @@ describe('background hooks: decorator form and load', () => {
     expect(new Set(outs.map((o) => o.runId)).size).toBe(2_000);
   });
 });
+
+describe('background post-hooks see the finished run', () => {
+  it('gets the final record: status completed, metrics, the answer in messages, this run in session.runs', async () => {
+    let seen: PostHookArgs | undefined;
+    const agent = new Agent({ model: echo(), postHooks: [bg('audit', (args: PostHookArgs) => void (seen = args))] });
+    const out = await agent.run('hello', { sessionId: 'final-record' });
+    await agent.drain();
+    expect(seen!.runOutput.status).toBe('completed');
+    expect(seen!.runOutput.content).toBe(out.content);
+    expect(seen!.runOutput.metrics.durationMs).toBe(out.metrics.durationMs);
+    expect(seen!.runOutput.messages.at(-1)).toEqual({ role: 'assistant', content: 'echo: hello' });
+    expect(seen!.session.runs.at(-1)!.runId).toBe(out.runId);
+  });
+});

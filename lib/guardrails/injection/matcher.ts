@@ -19,7 +19,8 @@ interface CompiledRule {
   readonly regex: RegExp;
 }
 
-const WORD_START = '(?<![\\p{L}\\p{N}])';
+/** In the normal form words are separated by single spaces: a word starts at 0 or after a space. */
+const WORD_START = '(?<![^ ])';
 
 /** Built-in sources are written in plain lower case; the normal form reads `l` as `i`. */
 function foldSource(source: string): string {
@@ -36,12 +37,12 @@ export class InjectionMatcher {
   constructor(rules: readonly InjectionRule[], patterns: readonly PatternInput[], owner: string) {
     this.rules = [];
     this.custom = [];
-    for (const rule of rules) this.rules.push({ name: rule.name, regex: new RegExp(`${WORD_START}(?:${foldSource(rule.source)})`, 'uy') });
+    for (const rule of rules) this.rules.push({ name: rule.name, regex: new RegExp(`${WORD_START}(?:${foldSource(rule.source)})`, 'y') });
     patterns.forEach((pattern, index) => {
       if (typeof pattern === 'string') {
         const normal = normalizeText(pattern).trim();
         if (normal === '') throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} (${JSON.stringify(pattern)}) has no letters or digits, so it would match nothing useful; remove it`);
-        this.rules.push({ name: pattern, regex: new RegExp(`${WORD_START}${phraseSource(normal)}`, 'uy') });
+        this.rules.push({ name: pattern, regex: new RegExp(`${WORD_START}${phraseSource(normal)}`, 'y') });
       } else if (pattern instanceof RegExp) {
         const regex = normalizePattern(pattern);
         if (regex.test('')) throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} (${String(pattern)}) matches the empty string, so it would match everything`);
@@ -51,7 +52,7 @@ export class InjectionMatcher {
       }
     });
     const sources = this.rules.map((r) => r.regex.source);
-    this.combined = sources.length > 0 ? new RegExp(sources.map((s) => `(?:${s})`).join('|'), 'gu') : undefined;
+    this.combined = sources.length > 0 ? new RegExp(sources.map((s) => `(?:${s})`).join('|'), 'g') : undefined;
   }
 
   /** The earliest match in a normal-form text, if any. */

@@ -22,8 +22,8 @@ export interface InjectionRule {
   readonly source: string;
 }
 
-/** Up to `max` words of at most 20 letters or digits, each followed by a space. */
-const gap = (max: number) => `(?:[\\p{L}\\p{N}]{1,20} ){0,${max}}`;
+/** Up to `max` words of at most 20 characters, each followed by a space (the normal form's only separator). */
+const gap = (max: number) => `(?:[^ ]{1,20} ){0,${max}}`;
 const any = (...words: string[]) => `(?:${words.join('|')})`;
 
 const IGNORE = any('ignore', 'ignoring', 'disregard', 'forget', 'skip', 'drop', 'discard', 'override', 'bypass', 'neglect', 'overlook', 'set aside', 'throw away', 'erase', 'abandon');

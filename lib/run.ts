@@ -48,7 +48,9 @@ export async function prepareRun(
   // Without a sessionId there is nothing to continue: the run gets a fresh session that is never stored, so a
   // stateless server does not fill its store (and the heap) with sessions nobody asked for.
   const persist = opts.sessionId !== undefined;
-  const sessionId = opts.sessionId ?? randomUUID();
+  const runId = randomUUID();
+  // A one-off session is named after its only run (one UUID per run instead of two).
+  const sessionId = opts.sessionId ?? runId;
   const signal = stream?.signal ?? opts.signal ?? NEVER_ABORTED;
   const locks = persist ? await lockSession(agent, sessionId, signal) : undefined;
   let session: AgentSession<object>;
@@ -58,7 +60,6 @@ export async function prepareRun(
     locks?.release(sessionId);
     throw error;
   }
-  const runId = randomUUID();
   const output: RunOutput = {
     runId,
     sessionId,

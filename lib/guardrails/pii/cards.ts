@@ -8,119 +8,97 @@
  * window shifted into the year). Luhn sums come from prefix sums, so each start costs O(1) per length tried and a
  * megabyte of digits is scanned in linear time.
  */
-import { isDigit, isLetter } from './chars.ts';
+import { isLetter } from './chars.ts';
 import type { Emit } from './types.ts';
 
 const MIN = 13;
 const MAX = 19;
 
-/** Reused buffers (scanning is synchronous); grown on demand, never shrunk. */
-let cap = 0;
-let pos = new Int32Array(0);
-let sep = new Int32Array(0);
-let digit = new Int8Array(0);
-let sepCount = new Int32Array(0);
-let dashCount = new Int32Array(0);
 /**
- * Luhn residues of prefixes: `even[x]` is (sum of digits at even indexes + Luhn doubles of digits at odd indexes
- * before x) mod 10, `odd[x]` the same with parities swapped. A window [k, j) is Luhn-valid when the residues at k
- * and j agree, in `even` if its last digit (j - 1) has an even index, else in `odd`.
+ * Per-run buffers, reused (scanning is synchronous) and sized for the whole run before it is read. Index x holds
+ * the state after the first x digits: `spaces`/`dashes` count the separators met, and the Luhn residues are
+ * `even[x]` (digits at even indexes plus Luhn doubles of digits at odd indexes, mod 10) and `odd[x]` (parities
+ * swapped). A window [k, j) is Luhn-valid when the residues at k and j agree, in `even` if its last digit (j - 1)
+ * has an even index, else in `odd`. The digit at index k sits at text position `start + k + spaces[k + 1]`.
  */
+let cap = 0;
+let digit = new Int8Array(0);
+let spaces = new Int32Array(0);
+let dashes = new Int32Array(0);
 let even = new Uint8Array(0);
 let odd = new Uint8Array(0);
 
 function ensure(size: number): void {
   if (size <= cap) return;
   cap = Math.max(size, cap * 2, 64);
-  pos = grown(pos, new Int32Array(cap));
-  sep = grown(sep, new Int32Array(cap));
-  digit = grown(digit, new Int8Array(cap));
-  sepCount = new Int32Array(cap + 1);
-  dashCount = new Int32Array(cap + 1);
+  digit = new Int8Array(cap + 1);
+  spaces = new Int32Array(cap + 1);
+  dashes = new Int32Array(cap + 1);
   even = new Uint8Array(cap + 1);
   odd = new Uint8Array(cap + 1);
-}
-
-/** The run being read is kept when a buffer grows in the middle of it. */
-function grown<T extends Int32Array | Int8Array>(old: T, next: T): T {
-  next.set(old);
-  return next;
 }
 
 /** A run long enough to hold a card; runs of fewer digits are skipped by the regex engine at native speed. */
 const LONG_RUN = /\d(?:[ -]?\d){12,}/g;
 
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = digits.length - 1, dbl = false; i >= 0; i--, dbl = !dbl) {
-    let d = digits.charCodeAt(i) - 48;
-    if (dbl) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
 export function scanCards(text: string, emit: Emit): void {
   LONG_RUN.lastIndex = 0;
   for (let m = LONG_RUN.exec(text); m !== null; m = LONG_RUN.exec(text)) {
-    LONG_RUN.lastIndex = scanRun(text, m.index, emit);
+    const start = m.index;
+    const end = start + m[0].length;
+    LONG_RUN.lastIndex = end;
+    // A run glued to letters is part of an identifier (`WEST1234…`, a hash), not a written card number.
+    if ((start > 0 && isLetter(text.charCodeAt(start - 1))) || (end < text.length && isLetter(text.charCodeAt(end)))) continue;
+    findCards(start, readRun(text, start, end), emit);
   }
 }
 
-/** Reads one run (digits, single spaces or dashes between digits) from `start`; returns where it ended. */
-function scanRun(text: string, start: number, emit: Emit): number {
-  const n = text.length;
+/** Fills the buffers for the run `[start, end)` (digits with single separators); returns the digit count. */
+function readRun(text: string, start: number, end: number): number {
+  ensure(end - start + 1);
+  const digits = digit;
+  const sp = spaces;
+  const da = dashes;
+  const ev = even;
+  const od = odd;
+  sp[0] = da[0] = ev[0] = od[0] = 0;
+  // Running values in locals, stored once per digit: this loop is the whole cost on a megabyte of digits.
   let count = 0;
-  let p = start;
-  let pendingSep = 0;
-  while (p < n) {
+  let pending = 0;
+  let e = 0;
+  let o = 0;
+  let s = 0;
+  let ds = 0;
+  for (let p = start; p < end; p++) {
     const c = text.charCodeAt(p);
-    if (isDigit(c)) {
-      ensure(count + 1);
-      pos[count] = p;
-      digit[count] = c - 48;
-      sep[count] = pendingSep;
-      pendingSep = 0;
-      count++;
-      p++;
-    } else if ((c === 32 || c === 45) && pendingSep === 0 && p + 1 < n && isDigit(text.charCodeAt(p + 1))) {
-      pendingSep = c;
-      p++;
-    } else {
-      break;
+    if (c === 32 || c === 45) {
+      pending = c;
+      continue;
     }
+    const d = c - 48;
+    const twice = d > 4 ? d * 2 - 9 : d * 2;
+    if ((count & 1) === 1) {
+      e += twice;
+      o += d;
+    } else {
+      e += d;
+      o += twice;
+    }
+    if (e >= 10) e -= 10;
+    if (o >= 10) o -= 10;
+    if (pending !== 0) {
+      s++;
+      if (pending === 45) ds++;
+      pending = 0;
+    }
+    digits[count] = d;
+    count++;
+    sp[count] = s;
+    da[count] = ds;
+    ev[count] = e;
+    od[count] = o;
   }
-  // A run glued to letters is part of an identifier (`WEST1234…`, a hash), not a written card number.
-  const glued = (start > 0 && isLetter(text.charCodeAt(start - 1))) || (p < n && isLetter(text.charCodeAt(p)));
-  if (count >= MIN && !glued) findCards(count, emit);
-  return p;
-}
-
-function findCards(count: number, emit: Emit): void {
-  prefixSums(count);
-  for (let k = 0; k + MIN <= count; k++) {
-    const len = longestCardAt(k, count);
-    if (len > 0) emit('CREDIT_CARD', pos[k]!, pos[k + len - 1]! + 1);
-  }
-}
-
-/**
- * Small functions called per digit rather than one long loop: V8 optimises them by call count and keeps them
- * optimised, where a single long loop relies on on-stack replacement and ran several times slower.
- */
-function prefixSums(count: number): void {
-  even[0] = odd[0] = sepCount[0] = dashCount[0] = 0;
-  for (let k = 0; k < count; k++) addDigit(k);
-}
-
-function addDigit(k: number): void {
-  const d = digit[k]!;
-  const twice = d > 4 ? d * 2 - 9 : d * 2;
-  const oddIndex = (k & 1) === 1;
-  even[k + 1] = (even[k]! + (oddIndex ? twice : d)) % 10;
-  odd[k + 1] = (odd[k]! + (oddIndex ? d : twice)) % 10;
-  sepCount[k + 1] = sepCount[k]! + (sep[k] !== 0 ? 1 : 0);
-  dashCount[k + 1] = dashCount[k]! + (sep[k] === 45 ? 1 : 0);
+  return count;
 }
 
 /**
@@ -140,21 +118,43 @@ function lengthsFor(first: number, second: number): number {
   }
 }
 
-/** The longest Luhn-valid card starting at digit `k` (0 if none). */
-function longestCardAt(k: number, count: number): number {
-  const lengths = lengthsFor(digit[k]!, k + 1 < count ? digit[k + 1]! : -1);
-  if (lengths === 0) return 0;
-  const groupStart = k === 0 || sep[k] !== 0;
-  for (let len = Math.min(MAX, count - k); len >= MIN; len--) {
-    if ((lengths & (1 << len)) === 0) continue;
-    const j = k + len;
-    const inner = sepCount[j]! - sepCount[k + 1]!;
-    if (inner > 0) {
-      if (!groupStart || (j < count && sep[j] === 0)) continue;
-      const dashes = dashCount[j]! - dashCount[k + 1]!;
-      if (dashes !== 0 && dashes !== inner) continue;
+/** The allowed lengths, longest first, by the first two digits: looked up instead of computed in the hot loop. */
+const LENGTHS: readonly Int8Array[] = Array.from({ length: 100 }, (_, i) => {
+  const mask = lengthsFor(Math.floor(i / 10), i % 10);
+  const list: number[] = [];
+  for (let len = MAX; len >= MIN; len--) if ((mask & (1 << len)) !== 0) list.push(len);
+  return Int8Array.from(list);
+});
+
+/** For each start, the longest Luhn-valid card (by residues: O(1) per length tried). */
+function findCards(start: number, count: number, emit: Emit): void {
+  const digits = digit;
+  const sp = spaces;
+  const da = dashes;
+  const ev = even;
+  const od = odd;
+  for (let k = 0; k + MIN <= count; k++) {
+    const lengths = LENGTHS[digits[k]! * 10 + (k + 1 < count ? digits[k + 1]! : 0)]!;
+    if (lengths.length === 0) continue;
+    // A separator before digit k: k starts a group.
+    const groupStart = k === 0 || sp[k + 1]! !== sp[k]!;
+    const innerBase = sp[k + 1]!;
+    const dashBase = da[k + 1]!;
+    const evenK = ev[k]!;
+    const oddK = od[k]!;
+    for (let li = 0; li < lengths.length; li++) {
+      const j = k + lengths[li]!;
+      if (j > count) continue;
+      const inner = sp[j]! - innerBase;
+      if (inner > 0) {
+        if (!groupStart || (j < count && sp[j + 1]! === sp[j]!)) continue;
+        const dashesIn = da[j]! - dashBase;
+        if (dashesIn !== 0 && dashesIn !== inner) continue;
+      }
+      if ((j & 1) === 1 ? ev[j] === evenK : od[j] === oddK) {
+        emit('CREDIT_CARD', start + k + sp[k + 1]!, start + j + sp[j]!);
+        break;
+      }
     }
-    if ((j & 1) === 1 ? even[j] === even[k] : odd[j] === odd[k]) return len;
   }
-  return 0;
 }

@@ -8,7 +8,7 @@ import type { Emit } from './types.ts';
 
 const SSN = /(?<![0-9A-Za-z])(?<![0-9][-.])(\d{3})([-. ])(\d{2})\2(\d{4})(?![0-9A-Za-z])(?![-.]\d)/g;
 
-export function isValidSsn(area: string, group: string, serial: string): boolean {
+function isValidSsn(area: string, group: string, serial: string): boolean {
   return area !== '000' && area !== '666' && area[0] !== '9' && group !== '00' && serial !== '0000';
 }
 

@@ -13,8 +13,8 @@ const PII = [
 const FILLER = [' ', ' and ', ', ', '. ', '\n', 'x', '1', '-', '@', ':', '.', 'call me at ', 'ref 000', 'ok ', '  ', 'é', '😀'];
 
 const piece = fc.oneof(fc.constantFrom(...PII), fc.constantFrom(...FILLER), fc.string({ maxLength: 6 }));
-const text = fc.array(piece, { maxLength: 24 }).map((parts) => parts.join(''));
-const chunking = (s: string) => fc.array(fc.integer({ min: 0, max: s.length }), { maxLength: 12 });
+const text = fc.array(piece, { maxLength: 60, size: 'max' }).map((parts) => parts.join(''));
+const chunking = (s: string) => fc.array(fc.integer({ min: 0, max: s.length }), { maxLength: 30, size: 'max' });
 
 describe('PIIDetectionGuardrail.checkChunk', () => {
   for (const mask of ['asterisk', 'placeholder'] as const) {

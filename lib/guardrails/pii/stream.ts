@@ -25,6 +25,8 @@ const AT_REACH = 258;
 const TAIL_RUN = 65;
 /** Longest built-in candidate (an email: 64 + 1 + 253) plus the two characters read before it. */
 const CONTEXT = 340;
+/** Longest numeric candidate (an IPv6 address with zone and prefix, ~82) plus look-behind, rounded up. */
+const NUMERIC_CONTEXT = 100;
 
 interface StreamState {
   /** Raw text released so far, its last `CONTEXT + customMaxLength` characters. */
@@ -56,20 +58,29 @@ export class PiiStream {
     const { scanner, mask, customMaxLength, hasCustom } = this.options;
     const key = (args.runContext as object | undefined) ?? this.fallbackKey;
     const state = this.states.get(key) ?? { context: '', offset: 0 };
-    const window = state.context + args.text;
-    const released = state.context.length;
+    // Scan only the context a candidate reaching the pending text can need: all of it near an `@` (an email spans
+    // up to 318 characters) or with custom patterns, otherwise the last NUMERIC_CONTEXT (numeric candidates span
+    // at most 82, plus look-behind). A run cut short at the window's start can only yield candidates too short to
+    // reach the pending text.
+    const context = state.context;
+    const nearAt = context.lastIndexOf('@') >= context.length - AT_REACH - 2;
+    const from = hasCustom || nearAt ? 0 : Math.max(0, context.length - NUMERIC_CONTEXT);
+    const window = context.slice(from) + args.text;
+    const released = context.length - from;
     const cut = args.final ? window.length : safeCut(window, released, hasCustom ? customMaxLength : 0);
     const candidates = scanner.candidates(window).filter((c) => c.end > released);
     const decided = candidates.filter((c) => c.start < cut);
     if (mask === undefined && decided.length > 0) {
       this.states.delete(key);
-      this.options.detected(scanner.resolve(decided).map((f) => ({ ...f, start: f.start + state.offset, end: f.end + state.offset })));
+      const base = state.offset + from;
+      this.options.detected(scanner.resolve(decided).map((f) => ({ ...f, start: f.start + base, end: f.end + base })));
     }
     const keep = CONTEXT + (hasCustom ? customMaxLength : 0);
     if (args.final) this.states.delete(key);
     else {
-      const drop = Math.max(0, cut - keep);
-      this.states.set(key, { context: window.slice(drop, cut), offset: state.offset + drop });
+      const all = context + window.slice(released, cut);
+      const drop = Math.max(0, all.length - keep);
+      this.states.set(key, { context: all.slice(drop), offset: state.offset + drop });
     }
     const head = mask === undefined || decided.length === 0 ? window.slice(released, cut) : scanner.render(window, decided, released, cut, mask);
     return { text: head + window.slice(cut), hold: window.length - cut };

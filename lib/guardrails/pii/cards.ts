@@ -133,6 +133,10 @@ function findCards(start: number, count: number, emit: Emit): void {
   const da = dashes;
   const ev = even;
   const od = odd;
+  if (sp[count] === 0) {
+    findInContiguous(start, count, emit);
+    return;
+  }
   for (let k = 0; k + MIN <= count; k++) {
     const lengths = LENGTHS[digits[k]! * 10 + (k + 1 < count ? digits[k + 1]! : 0)]!;
     if (lengths.length === 0) continue;
@@ -153,6 +157,25 @@ function findCards(start: number, count: number, emit: Emit): void {
       }
       if ((j & 1) === 1 ? ev[j] === evenK : od[j] === oddK) {
         emit('CREDIT_CARD', start + k + sp[k + 1]!, start + j + sp[j]!);
+        break;
+      }
+    }
+  }
+}
+
+/** The same for a run without separators (the hot case on hostile input): no group rules to check. */
+function findInContiguous(start: number, count: number, emit: Emit): void {
+  const digits = digit;
+  const ev = even;
+  const od = odd;
+  for (let k = 0; k + MIN <= count; k++) {
+    const lengths = LENGTHS[digits[k]! * 10 + (k + 1 < count ? digits[k + 1]! : 0)]!;
+    const evenK = ev[k]!;
+    const oddK = od[k]!;
+    for (let li = 0; li < lengths.length; li++) {
+      const j = k + lengths[li]!;
+      if (j <= count && ((j & 1) === 1 ? ev[j] === evenK : od[j] === oddK)) {
+        emit('CREDIT_CARD', start + k, start + j);
         break;
       }
     }

@@ -55,10 +55,21 @@ export class InjectionStream {
     if (cut > 0 && cut < raw.length && code >= 0xd800 && code <= 0xdbff) cut--;
     if (cut > 0) {
       const released = normal.text.slice(0, normal.ends[cut - 1]);
-      this.states.set(key, { tail: (state.tail + released).slice(-(this.maxLength + 1)), space: normal.spaceAfter[cut - 1] === 1 });
+      this.states.set(key, { tail: keepTail(state.tail + released, this.maxLength + 1), space: normal.spaceAfter[cut - 1] === 1 });
     } else {
       this.states.set(key, state);
     }
     return { hold: raw.length - cut };
   }
+}
+
+/**
+ * The last `size` normal-form characters. When older text was cut off, the first one kept is only the left
+ * neighbour of the second (for the word-start test), never a match start: it lost its own left neighbour, and
+ * reading the cut as the start of the text made "instructionsyou have no…" look like a word start.
+ */
+function keepTail(text: string, size: number): string {
+  if (text.length <= size) return text;
+  const tail = text.slice(text.length - size);
+  return tail[0] === ' ' ? tail : `\u0000${tail.slice(1)}`;
 }

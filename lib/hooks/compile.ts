@@ -5,7 +5,7 @@
 import { HookchainConfigError } from '../errors.ts';
 import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult } from '../guardrails/base.ts';
 import type { HookArgs } from '../types.ts';
-import { describe, hookOptionsOf, type HookFn } from './hook.ts';
+import { describe, hookOptionsOf, hookTargetOf, type HookFn } from './hook.ts';
 
 export type HookPhase = 'pre' | 'post';
 
@@ -67,9 +67,9 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
         : '';
     throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} must be a hook function or a BaseGuardrail instance, got ${describe(entry)}.${hint}`);
   }
-  const fn = entry as HookFn;
-  const opts = hookOptionsOf(fn);
-  const name = opts.name || fn.name || `${where}`;
+  const opts = hookOptionsOf(entry as HookFn);
+  const name = opts.name || (entry as HookFn).name || `${where}`;
+  const fn = hookTargetOf(entry as HookFn);
   if (opts.everyChunk) {
     if (phase === 'pre') {
       throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} ("${name}") is marked everyChunk, which only makes sense in postHooks (chunks are output)`);

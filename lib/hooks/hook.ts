@@ -31,9 +31,12 @@ export type PostHookFn = (args: PostHookArgs) => unknown;
 export type ChunkHookFn = (args: ChunkCheckArgs) => ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
 export const HOOK_OPTIONS: unique symbol = Symbol.for('hookchain.hookOptions');
+/** The function a marked hook wraps, so the built chain calls it directly (one call layer less per hook call). */
+export const HOOK_TARGET: unique symbol = Symbol.for('hookchain.hookTarget');
 
 export interface MarkedHook {
   [HOOK_OPTIONS]?: Readonly<HookOptions>;
+  [HOOK_TARGET]?: HookFn;
 }
 
 export function validateHookOptions(options: unknown, where: string): Readonly<HookOptions> {
@@ -89,13 +92,19 @@ export function hook(options?: HookOptions) {
       });
       return Object.assign(fn, { [HOOK_OPTIONS]: merged });
     }
+    const target = (fn as MarkedHook)[HOOK_TARGET] ?? fn;
     const wrapped = function (this: unknown, args: unknown) {
       return fn.call(this, args);
     } as unknown as F;
     Object.defineProperty(wrapped, 'name', { value: merged.name || fn.name });
-    return Object.assign(wrapped, { [HOOK_OPTIONS]: merged });
+    return Object.assign(wrapped, { [HOOK_OPTIONS]: merged, [HOOK_TARGET]: target });
   }
   return mark;
+}
+
+/** What the chain should call: the wrapped function of `hook(opts)(fn)` (a wrapper only forwards), else `fn`. */
+export function hookTargetOf(fn: HookFn): HookFn {
+  return (fn as MarkedHook)[HOOK_TARGET] ?? fn;
 }
 
 export function hookOptionsOf(fn: HookFn): Readonly<HookOptions> {

@@ -36,18 +36,23 @@ export class EventQueue {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
-  next(): Promise<IteratorResult<RunEvent>> {
+  /** The next queued event, or undefined when none is waiting. */
+  take(): RunEvent | undefined {
     this.reading = true;
-    if (this.head < this.items.length) {
-      const value = this.items[this.head]!;
-      this.items[this.head++] = undefined as never;
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
-      if (this.length < this.highWaterMark) this.wakeProducer();
-      return Promise.resolve({ value, done: false });
+    if (this.head === this.items.length) return undefined;
+    const value = this.items[this.head]!;
+    this.items[this.head++] = undefined as never;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
     }
+    if (this.roomWaiters.length > 0 && this.length < this.highWaterMark) this.wakeProducer();
+    return value;
+  }
+
+  next(): Promise<IteratorResult<RunEvent>> {
+    const value = this.take();
+    if (value !== undefined) return Promise.resolve({ value, done: false });
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     this.wakeProducer();
     return new Promise((resolve) => this.readers.push(resolve));

@@ -20,6 +20,9 @@ interface Stage {
    * settled, so no check can see it change under it, and the chunk loop allocates nothing per check.
    */
   readonly args: { text: string; released: string; final: boolean; runContext: ChunkCheckArgs['runContext'] };
+  /** Copied off the compiled hook so the chunk loop reads one object. */
+  readonly check: NonNullable<CompiledHook['chunk']>;
+  readonly lookBehind: number;
 }
 
 export class ReleasePipeline {
@@ -28,7 +31,14 @@ export class ReleasePipeline {
 
   constructor(hooks: readonly CompiledHook[], ctx: RunContextImpl) {
     const runContext = ctx as unknown as ChunkCheckArgs['runContext'];
-    this.stages = hooks.map((hook) => ({ hook, pending: '', window: '', args: { text: '', released: '', final: false, runContext } }));
+    this.stages = hooks.map((hook) => ({
+      hook,
+      pending: '',
+      window: '',
+      args: { text: '', released: '', final: false, runContext },
+      check: hook.chunk!,
+      lookBehind: hook.chunkLookBehind,
+    }));
     this.ctx = ctx;
   }
 
@@ -38,41 +48,39 @@ export class ReleasePipeline {
   }
 
   private from(index: number, text: string, final: boolean): string | Promise<string> {
-    for (let i = index; i < this.stages.length; i++) {
-      const stage = this.stages[i]!;
+    const stages = this.stages;
+    for (let i = index; i < stages.length; i++) {
+      const stage = stages[i]!;
       if (text === '' && !final) return '';
-      const input = stage.pending + text;
+      const held = stage.pending;
+      const input = held === '' ? text : held + text;
       if (input === '') continue;
-      const verdict = this.call(stage, input, final);
-      if (verdict === undefined && stage.pending === '' && stage.hook.chunkLookBehind === 0) {
+      const args = stage.args;
+      args.text = input;
+      args.released = stage.window;
+      args.final = final;
+      let verdict: ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
+      try {
+        verdict = stage.check(args);
+      } catch (error) {
+        verdict = this.failed(stage.hook, error);
+      }
+      if (verdict === undefined && held === '' && stage.lookBehind === 0) {
         text = input; // released unchanged: the common case of a check that found nothing
         continue;
       }
       if (isThenable(verdict)) {
-        return (verdict as Promise<ChunkCheckResult | void>).then((v) => this.from(i + 1, this.settle(stage, input, v, final), final));
+        return this.settleAsync(stage, verdict).then((v) => this.from(i + 1, this.settle(stage, input, v, final), final));
       }
       text = this.settle(stage, input, verdict, final);
     }
     return text;
   }
 
-  private call(stage: Stage, input: string, final: boolean): ChunkCheckResult | void | Promise<ChunkCheckResult | void> {
+  private settleAsync(stage: Stage, verdict: PromiseLike<ChunkCheckResult | void>): Promise<ChunkCheckResult | void> {
     const hook = stage.hook;
-    const args = stage.args;
-    args.text = input;
-    args.released = stage.window;
-    args.final = final;
-    let verdict: ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
-    try {
-      verdict = hook.chunk!(args);
-    } catch (error) {
-      return this.failed(hook, error);
-    }
-    if (isThenable(verdict)) {
-      const settled = hook.timeoutMs === undefined ? verdict : (withTimeout(verdict, hook.name, hook.timeoutMs) as Promise<ChunkCheckResult | void>);
-      return Promise.resolve(settled).then(undefined, (error: unknown) => this.failed(hook, error));
-    }
-    return verdict;
+    const settled = hook.timeoutMs === undefined ? verdict : (withTimeout(verdict, hook.name, hook.timeoutMs) as Promise<ChunkCheckResult | void>);
+    return Promise.resolve(settled).then(undefined, (error: unknown) => this.failed(hook, error));
   }
 
   /** Applies a verdict: what is released goes on to the next stage, the held tail stays. */
@@ -83,7 +91,7 @@ export class ReleasePipeline {
     else if (hold > out.length) hold = out.length;
     const released = hold === 0 ? out : out.slice(0, out.length - hold);
     stage.pending = hold === 0 ? '' : out.slice(out.length - hold);
-    const keep = stage.hook.chunkLookBehind;
+    const keep = stage.lookBehind;
     if (keep > 0 && released !== '') {
       const joined = stage.window + released;
       stage.window = joined.length > keep ? joined.slice(joined.length - keep) : joined;

@@ -47,20 +47,26 @@ export function openRunStream(agent: Agent, input: unknown, options: RunOptions 
       }
     })());
 
-  const iterator: AsyncIterator<RunEvent> = {
-    async next() {
-      void start();
-      const result = await queue.next();
-      if (result.done) {
-        await started;
-        // The stream ends with run_error, then rejects (bad input rejects at once: there was no run).
-        if (failure !== undefined) {
-          const { error } = failure;
-          failure = undefined;
-          throw error;
-        }
+  const waitForNext = async (): Promise<IteratorResult<RunEvent>> => {
+    const result = await queue.next();
+    if (result.done) {
+      await started;
+      // The stream ends with run_error, then rejects (bad input rejects at once: there was no run).
+      if (failure !== undefined) {
+        const { error } = failure;
+        failure = undefined;
+        throw error;
       }
-      return result;
+    }
+    return result;
+  };
+
+  const iterator: AsyncIterator<RunEvent> = {
+    next() {
+      if (started === undefined) void start();
+      // An event already waiting needs no async frame: the common case while text streams.
+      const ready = queue.take();
+      return ready !== undefined ? Promise.resolve({ value: ready, done: false }) : waitForNext();
     },
     async return() {
       if (started !== undefined) {

@@ -72,8 +72,11 @@ export class StreamState {
     return this.queue.room();
   }
 
+  /** The hottest event of a stream: one object serves the consumer and the agent's listeners. */
   private emitDelta(delta: string): void {
     const ctx = this.ctx!;
-    ctx.emit('content', { runId: ctx.runId, delta });
+    const event = { type: 'content' as const, runId: ctx.runId, delta };
+    this.queue.push(event);
+    if (ctx.agent.hasListeners('content')) ctx.agent.emit('content', event);
   }
 }

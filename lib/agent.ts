@@ -189,7 +189,7 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     if (ctx.wants('run_started')) {
       ctx.emit('run_started', { runId: ctx.runId, agentId: this.id, agentName: this.name, sessionId: ctx.session.sessionId, userId: ctx.userId });
     }
-    if (this.debugMode || ctx.debugMode) this.logger.debug(`hookchain: run ${ctx.runId} started (agent ${this.name})`);
+    if (ctx.debugMode) this.logger.debug(`hookchain: run ${ctx.runId} started (agent ${this.name})`);
     try {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const chain = (this.composed ??= this.compose());

@@ -118,12 +118,19 @@ describe('hook arguments', () => {
 
   it('passes undefined for options not given, and a run debugMode of false beats the agent true', async () => {
     let args: PreHookArgs | undefined;
-    const agent = new Agent({ model: echo(), debugMode: true, logger: { debug() {}, warn() {} }, preHooks: [(a: PreHookArgs) => void (args = a)] });
+    const debugLines: string[] = [];
+    const logger = { debug: (line: string) => void debugLines.push(line), warn() {} };
+    const agent = new Agent({ model: echo(), debugMode: true, logger, preHooks: [(a: PreHookArgs) => void (args = a)] });
     await agent.run('x', { debugMode: false });
     expect(args!.userId).toBeUndefined();
     expect(args!.debugMode).toBe(false);
+    expect(debugLines).toEqual([]);
     await agent.run('x');
     expect(args!.debugMode).toBe(true);
+    expect(debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/, '<t> ms'))).toEqual([
+      'hookchain: run <id> started (agent agent)',
+      'hookchain: run <id> completed in <t> ms',
+    ]);
   });
 
   it('works with hooks that take no argument or destructure a subset', async () => {

@@ -43,7 +43,7 @@ export {
 export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
 export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage } from './models/model.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
-export type { SessionStore } from './sessions/store.ts';
+export type { MaybePromise, SessionStore } from './sessions/store.ts';
 export { SqliteSessionStore, SessionConflictError, SessionStoreError, nextSessionVersion, type SqliteSessionStoreOptions, type SessionStoreErrorCode, type ListSessionsOptions, type SessionSummary } from './sessions/index.ts';
 export { DrainQueue, type BackgroundStats, type DrainQueueOptions, type OverflowPolicy } from './background/drain-queue.ts';
 export { BackgroundQueueError, BackgroundTimeoutError } from './background/errors.ts';

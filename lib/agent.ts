@@ -11,6 +11,7 @@ import { SafeEmitter } from './events/emitter.ts';
 import type { AgentEvents } from './events/types.ts';
 import { compileHooks, type CompiledHook } from './hooks/compile.ts';
 import { describe } from './hooks/hook.ts';
+import { guardNext } from './hooks/guard-next.ts';
 import { buildLayers, type Layer } from './hooks/layers.ts';
 import { errorSummary } from './hooks/run-hook.ts';
 import { isModel, type Model } from './models/model.ts';
@@ -163,7 +164,8 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     if (typeof middleware !== 'function') {
       throw new HookchainConfigError('INVALID_MIDDLEWARE', `${where}: middleware must be a function (ctx, next) => …, got ${describe(middleware)}`);
     }
-    this.middleware.push(middleware as unknown as Layer);
+    const name = middleware.name ? `${where} middleware "${middleware.name}"` : `${where} middleware #${this.middleware.length + 1}`;
+    this.middleware.push(guardNext(middleware as unknown as Layer, name) as Layer);
     this.composed = undefined; // rebuilt on the next run, as Koa rebuilds on callback()
     return this;
   }

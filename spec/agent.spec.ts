@@ -198,6 +198,21 @@ describe('agent.use() middleware', () => {
     await expect(agent.run('x')).rejects.toThrow(/next\(\) called multiple times/);
   });
 
+  it('fails the run, naming the middleware, when it calls next() without awaiting it', async () => {
+    const postHookRan: string[] = [];
+    const agent = new Agent({
+      model: new OfflineModel({ reply: () => 'late', chunkSize: 1 }),
+      postHooks: [() => void postHookRan.push('post')],
+    });
+    agent.use(async function forgetful(_ctx, next) {
+      void next(); // the bug: not awaited
+    });
+    await expect(agent.run('x')).rejects.toThrow(/agent.use\(\) middleware "forgetful" finished before the rest of the chain .* Write `await next\(\)`/);
+    const ok = new Agent({ model: echo() });
+    ok.use((_ctx, next) => next()); // returning next() is as good as awaiting it
+    expect((await ok.run('x')).content).toBe('echo:x');
+  });
+
   it('lets middleware read timing into metadata (the README example)', async () => {
     const agent = new Agent({ model: echo() });
     let ms: unknown;

@@ -1,6 +1,6 @@
 /** hookchain: one Koa-style onion around every agent run. The public surface; everything else is internal. */
 export { Agent, type AgentOptions, type Logger, type PostHook, type PreHook } from './agent.ts';
-export type { RunOptions } from './run.ts';
+export type { RunOptions } from './run/prepare.ts';
 export { hook, type HookOptions } from './hooks/hook.ts';
 export {
   CheckTrigger,

@@ -5,7 +5,7 @@
 import type { Agent } from '../agent.ts';
 import type { RunEvent } from '../events/types.ts';
 import { RunAbortedError } from '../errors.ts';
-import { prepareRun, type RunOptions } from '../run.ts';
+import { prepareRun, type RunOptions } from '../run/prepare.ts';
 import type { RunOutput } from '../types.ts';
 import { EventQueue } from './event-queue.ts';
 import { StreamState } from './stream-state.ts';

@@ -32,7 +32,7 @@ export interface RunOptions<State extends object = DefaultState, Deps extends ob
 
 const RUN_OPTIONS = new Set(['sessionId', 'userId', 'sessionState', 'dependencies', 'metadata', 'debugMode', 'signal']);
 /** The signal of a run nobody can cancel: `raceAbort` skips its listener entirely. */
-export const NEVER_ABORTED = new AbortController().signal;
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
 
 export async function prepareRun(

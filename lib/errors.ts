@@ -93,8 +93,12 @@ export class RunAbortedError extends Error {
   }
 }
 
-/** Wraps an error from a hook so the caller knows which hook failed; the original is `cause`. Never used for verdicts. */
-export function describeError(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { name: typeof err, message: String(err) };
+/** The JSON-safe `{ name, message }` that events and run records carry for any thrown value. */
+export function errorSummary(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  try {
+    return { name: typeof error, message: String(error) };
+  } catch {
+    return { name: typeof error, message: '(unprintable value)' };
+  }
 }

@@ -7,7 +7,7 @@
  * every failure is counted and reported (`report.failed`, `background_hook_failed`, or a console warning when
  * nobody listens), so no job is ever lost silently.
  */
-import { HookchainConfigError } from '../errors.ts';
+import { HookchainConfigError, errorSummary } from '../errors.ts';
 import { SafeEmitter } from '../events/emitter.ts';
 import type { AgentEvents } from '../events/types.ts';
 import { BackgroundQueueError, BackgroundTimeoutError } from './errors.ts';
@@ -307,7 +307,7 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     }
     if (this.hasListeners('background_hook_failed')) {
       observed = true;
-      this.emit('background_hook_failed', { runId: job.runId, hookName: job.hookName, jobId, error: errorInfo(error), reason });
+      this.emit('background_hook_failed', { runId: job.runId, hookName: job.hookName, jobId, error: errorSummary(error), reason });
     }
     if (!observed) {
       console.warn(`hookchain: background hook "${job.hookName}" of run ${job.runId} failed (${reason}); listen to background_hook_failed to handle it.`, error);
@@ -327,14 +327,6 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
   }
 }
 
-function errorInfo(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  try {
-    return { name: typeof error, message: String(error) };
-  } catch {
-    return { name: typeof error, message: '(unprintable value)' };
-  }
-}
 
 function checkOptions(options: DrainQueueOptions): void {
   if (options === null || typeof options !== 'object') {

@@ -70,7 +70,3 @@ export abstract class BaseGuardrail {
     throw args.phase === 'pre' ? new InputCheckError(message, options) : new OutputCheckError(message, options);
   }
 }
-
-export function isGuardrail(value: unknown): value is BaseGuardrail {
-  return value instanceof BaseGuardrail;
-}

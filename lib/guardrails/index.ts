@@ -1,5 +1,5 @@
 /** The guardrail API: the base class to extend and the built-ins. Re-exported from the package root. */
-export { BaseGuardrail, isGuardrail } from './base.ts';
+export { BaseGuardrail } from './base.ts';
 export type { ChunkCheckArgs, ChunkCheckResult, GuardrailOptions } from './base.ts';
 export { PIIDetectionGuardrail, PII_ENTITIES } from './pii.ts';
 export type { MaskStyle, PIIDetectionGuardrailOptions, PiiEntity, PiiFinding } from './pii.ts';

@@ -6,7 +6,6 @@
  */
 import { HookchainConfigError } from '../errors.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
-import type { PostHookArgs, PreHookArgs } from '../types.ts';
 
 export interface HookOptions {
   /** Name in events and errors; defaults to the function's name. */
@@ -26,8 +25,6 @@ const KNOWN_OPTIONS = new Set(['name', 'failOpen', 'timeoutMs', 'runInBackground
 // `any` keeps hook functions assignable whatever argument type they declare (bivariance on purpose).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type HookFn = (args: any) => unknown;
-export type PreHookFn = (args: PreHookArgs) => unknown;
-export type PostHookFn = (args: PostHookArgs) => unknown;
 export type ChunkHookFn = (args: ChunkCheckArgs) => ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
 export const HOOK_OPTIONS: unique symbol = Symbol.for('hookchain.hookOptions');

@@ -3,7 +3,7 @@
  * only a returned thenable is awaited.
  */
 import type { RunContextImpl } from '../context.ts';
-import { HookTimeoutError, isCheckError } from '../errors.ts';
+import { HookTimeoutError, errorSummary, isCheckError } from '../errors.ts';
 import type { HookArgs } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
 
@@ -73,9 +73,6 @@ function failed(ctx: RunContextImpl, hook: CompiledHook, error: unknown): undefi
   return undefined;
 }
 
-export function errorSummary(error: unknown): { name: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
-}
 
 /** Rejects with HookTimeoutError after `ms`; a late rejection of the hook is absorbed, never unhandled. */
 export function withTimeout(work: PromiseLike<unknown>, hookName: string, ms: number): Promise<unknown> {

@@ -4,8 +4,8 @@
  */
 import { holdBackgroundJobs } from '../background/hold.ts';
 import type { RunContextImpl } from '../context.ts';
-import { InputCheckError, RunAbortedError, isCheckError } from '../errors.ts';
-import { errorSummary, isThenable } from '../hooks/run-hook.ts';
+import { InputCheckError, RunAbortedError, errorSummary, isCheckError } from '../errors.ts';
+import { isThenable } from '../hooks/run-hook.ts';
 import type { ChatMessage, RunErrorInfo, RunOutput } from '../types.ts';
 import { NEVER_ABORTED } from './prepare.ts';
 

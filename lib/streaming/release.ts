@@ -4,10 +4,10 @@
  * Work per delta is the delta plus what the checks hold, so total work stays linear in the output.
  */
 import type { RunContextImpl } from '../context.ts';
-import { isCheckError } from '../errors.ts';
+import { errorSummary, isCheckError } from '../errors.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
 import type { CompiledHook } from '../hooks/compile.ts';
-import { errorSummary, isThenable, withTimeout } from '../hooks/run-hook.ts';
+import { isThenable, withTimeout } from '../hooks/run-hook.ts';
 
 interface Stage {
   readonly hook: CompiledHook;

@@ -36,7 +36,7 @@ export function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<voi
 
 export async function finishRun(ctx: RunContextImpl): Promise<RunOutput> {
   const { output, session, agent } = ctx;
-  if (ctx._stream !== undefined) await ctx._stream.releaseHeld();
+  ctx._stream?.releaseHeld();
   output.status = 'completed';
   if (output.content !== undefined) output.messages.push({ role: 'assistant', content: output.content });
   output.metrics.durationMs = performance.now() - ctx._startedAt;

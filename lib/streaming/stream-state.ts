@@ -53,7 +53,7 @@ export class StreamState {
   }
 
   /** The post-hooks passed: the gate opens. */
-  releaseHeld(): void | Promise<void> {
+  releaseHeld(): void {
     const text = this.held;
     this.held = '';
     if (text !== '') this.emitDelta(text);

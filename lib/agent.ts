@@ -10,7 +10,7 @@ import { HookchainConfigError, errorSummary } from './errors.ts';
 import { SafeEmitter } from './events/emitter.ts';
 import type { AgentEvents } from './events/types.ts';
 import { compileHooks, type CompiledHook } from './hooks/compile.ts';
-import { describe } from './hooks/hook.ts';
+import { describe } from './options.ts';
 import { guardNext } from './hooks/guard-next.ts';
 import { buildLayers, type Layer } from './hooks/layers.ts';
 import { isModel, type Model } from './models/model.ts';

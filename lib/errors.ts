@@ -1,8 +1,12 @@
 /**
- * Guardrail verdicts and the framework's own errors.
+ * Guardrail verdicts and the framework's own errors, all under one base, `HookchainError`, with a `code`.
  *
  * The verdict classes mirror Agno's `InputCheckError` / `OutputCheckError` (same trigger values, same `type`
  * strings) so that payloads stay comparable; unlike Agno, `agent.run()` rejects with them.
+ *
+ * Errors are recognised by a brand (`Symbol.for('hookchain.error')`), not by class identity: a plugin that pins
+ * another copy of hookchain throws verdicts that this copy must still treat as verdicts. `instanceof` works across
+ * copies too, through `Symbol.hasInstance`.
  */
 import type { RunOutput } from './types.ts';
 
@@ -15,25 +19,86 @@ export const CheckTrigger = Object.freeze({
   PII_DETECTED: 'pii_detected',
 } as const);
 export type CheckTrigger = (typeof CheckTrigger)[keyof typeof CheckTrigger];
+const TRIGGERS: ReadonlySet<string> = new Set(Object.values(CheckTrigger));
+
+/** The brand every hookchain error carries: the list of class names it is an instance of, in any copy of the package. */
+const BRAND: unique symbol = Symbol.for('hookchain.error') as never;
+
+function brandsOf(value: unknown): readonly string[] | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  const brands = (value as { [BRAND]?: unknown })[BRAND];
+  return Array.isArray(brands) ? brands : undefined;
+}
+
+/**
+ * The base of every error hookchain throws. `code` is stable and machine-readable; `message` names the culprit
+ * and the fix.
+ *
+ * @example
+ * try { await agent.run(input) } catch (err) {
+ *   if (isHookchainError(err)) log(err.code)
+ * }
+ */
+export class HookchainError extends Error {
+  /** A stable, machine-readable code, such as `'INVALID_OPTION'` or `'INPUT_CHECK_ERROR'`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** `err instanceof InputCheckError` holds for an error of another loaded copy of hookchain, too. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const brands = brandsOf(value);
+    return brands !== undefined && brands.includes(this.name);
+  }
+}
+brand(HookchainError);
+
+/**
+ * Marks a class's prototype with its name and its ancestors' names, so that `isHookchainError`, `isCheckError` and
+ * `instanceof` recognise its instances in any copy of the package. Call it once after each class declaration.
+ */
+export function brand(cls: abstract new (...args: never[]) => object): void {
+  const parent = brandsOf(Object.getPrototypeOf(cls.prototype)) ?? [];
+  Object.defineProperty(cls.prototype, BRAND, { value: Object.freeze([...parent, cls.name]), enumerable: false });
+}
+
+/** True for any error thrown by hookchain (any copy of it). */
+export function isHookchainError(value: unknown): value is HookchainError {
+  return brandsOf(value)?.includes('HookchainError') === true;
+}
 
 export interface CheckErrorOptions {
+  /** One of the `CheckTrigger` values. */
   checkTrigger?: CheckTrigger;
   /** JSON-safe details: what was found and where, never the sensitive value itself. */
   additionalData?: Record<string, unknown>;
   cause?: unknown;
+  /**
+   * `OutputCheckError` only: ask the model for another answer, with this error's message as feedback
+   * (needs `maxOutputRetries` on the agent).
+   */
+  retry?: boolean;
 }
 
-abstract class CheckError extends Error {
+const CHECK_OPTIONS = new Set(['checkTrigger', 'additionalData', 'cause', 'retry']);
+
+abstract class CheckError extends HookchainError {
   abstract readonly type: 'input_check_error' | 'output_check_error';
   readonly checkTrigger: CheckTrigger;
   readonly additionalData: Record<string, unknown> | undefined;
   /** The failed run's output (status `'error'`, no blocked content); set when the run has failed. */
   runOutput: RunOutput | undefined = undefined;
 
-  constructor(message: string, trigger: CheckTrigger, options: CheckErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.checkTrigger = options.checkTrigger ?? trigger;
-    this.additionalData = options.additionalData;
+  constructor(code: string, message: string, trigger: CheckTrigger, options: CheckErrorOptions | undefined, owner: string) {
+    checkVerdictOptions(owner, message, options);
+    super(code, message, options);
+    this.checkTrigger = options?.checkTrigger ?? trigger;
+    this.additionalData = options?.additionalData;
   }
 
   /** Agno's `error_id`: the trigger value. */
@@ -41,56 +106,114 @@ abstract class CheckError extends Error {
     return this.checkTrigger;
   }
 }
+brand(CheckError);
 
+function checkVerdictOptions(owner: string, message: unknown, options: CheckErrorOptions | undefined): void {
+  if (typeof message !== 'string') {
+    throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(message): message must be a string, got ${typeof message}`);
+  }
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') {
+    throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(message, options): options must be an object like { checkTrigger }`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!CHECK_OPTIONS.has(key)) {
+      throw new HookchainConfigError('UNKNOWN_OPTION', `new ${owner}(): unknown option "${key}"; known options are ${[...CHECK_OPTIONS].join(', ')}`);
+    }
+  }
+  const trigger = options.checkTrigger;
+  if (trigger !== undefined && !TRIGGERS.has(trigger)) {
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `new ${owner}(): checkTrigger must be one of ${[...TRIGGERS].map((t) => `'${t}'`).join(', ')} (CheckTrigger.*), got ${JSON.stringify(trigger)}`,
+    );
+  }
+  const data = options.additionalData;
+  if (data !== undefined && (data === null || typeof data !== 'object' || Array.isArray(data))) {
+    throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(): additionalData must be a plain object of JSON-safe details`);
+  }
+  if (options.retry !== undefined && typeof options.retry !== 'boolean') {
+    throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(): retry must be true or false`);
+  }
+}
+
+/**
+ * A verdict on the input: the run stops before the model and `run()` rejects with this error.
+ *
+ * @example
+ * const maxLength = ({ runInput }: PreHookArgs) => {
+ *   if (String(runInput.inputContent).length > 1000) throw new InputCheckError('Input too long');
+ * };
+ */
 export class InputCheckError extends CheckError {
   readonly type = 'input_check_error' as const;
   constructor(message: string, options?: CheckErrorOptions) {
-    super(message, CheckTrigger.INPUT_NOT_ALLOWED, options);
-    this.name = 'InputCheckError';
+    super('INPUT_CHECK_ERROR', message, CheckTrigger.INPUT_NOT_ALLOWED, options, 'InputCheckError');
+    if (options?.retry !== undefined) {
+      throw new HookchainConfigError('INVALID_OPTION', 'new InputCheckError(): retry applies to OutputCheckError only (the model answers again)');
+    }
   }
 }
+brand(InputCheckError);
 
+/**
+ * A verdict on the output: nothing of the blocked answer reaches the caller, the store, an event or a log.
+ *
+ * @example
+ * const noRefunds = ({ runOutput }: PostHookArgs) => {
+ *   if (runOutput.content?.includes('refund')) throw new OutputCheckError('No refund promises', { retry: true });
+ * };
+ */
 export class OutputCheckError extends CheckError {
   readonly type = 'output_check_error' as const;
+  /** Ask for another answer (with `maxOutputRetries` on the agent) instead of failing at once. */
+  readonly retry: boolean;
   constructor(message: string, options?: CheckErrorOptions) {
-    super(message, CheckTrigger.OUTPUT_NOT_ALLOWED, options);
-    this.name = 'OutputCheckError';
+    super('OUTPUT_CHECK_ERROR', message, CheckTrigger.OUTPUT_NOT_ALLOWED, options, 'OutputCheckError');
+    this.retry = options?.retry === true;
   }
 }
+brand(OutputCheckError);
 
+/** True for a guardrail verdict (`InputCheckError` or `OutputCheckError`) of any copy of hookchain. */
 export function isCheckError(err: unknown): err is InputCheckError | OutputCheckError {
-  return err instanceof InputCheckError || err instanceof OutputCheckError;
+  return brandsOf(err)?.includes('CheckError') === true;
+}
+
+/** True for an `InputCheckError` of any copy of hookchain. */
+export function isInputCheckError(err: unknown): err is InputCheckError {
+  return brandsOf(err)?.includes('InputCheckError') === true;
 }
 
 /** Bad use of the API: a wrong option, a hook that is not a hook, empty input. Thrown at once, never retried. */
-export class HookchainConfigError extends TypeError {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'HookchainConfigError';
-    this.code = code;
-  }
-}
+export class HookchainConfigError extends HookchainError {}
+brand(HookchainConfigError);
 
 /** A hook ran longer than its `timeoutMs`. */
-export class HookTimeoutError extends Error {
+export class HookTimeoutError extends HookchainError {
   readonly hookName: string;
   readonly timeoutMs: number;
   constructor(hookName: string, timeoutMs: number) {
-    super(`hook "${hookName}" did not finish within ${timeoutMs} ms (hook({ timeoutMs })); it was treated as failed`);
-    this.name = 'HookTimeoutError';
+    super('HOOK_TIMEOUT', `hook "${hookName}" did not finish within ${timeoutMs} ms (hook({ timeoutMs })); it was treated as failed`);
     this.hookName = hookName;
     this.timeoutMs = timeoutMs;
   }
 }
+brand(HookTimeoutError);
 
-/** The run was cancelled through its `signal` (or by a stream consumer that stopped reading). */
-export class RunAbortedError extends Error {
-  override readonly name = 'AbortError';
+/** The run was cancelled through its `signal` (or by a stream consumer that stopped reading). Its `name` is `'AbortError'`. */
+export class RunAbortedError extends HookchainError {
   runOutput: RunOutput | undefined = undefined;
   constructor(reason?: unknown) {
-    super(reason instanceof Error ? `run aborted: ${reason.message}` : 'run aborted', reason === undefined ? undefined : { cause: reason });
+    super('RUN_ABORTED', reason instanceof Error ? `run aborted: ${reason.message}` : 'run aborted', { cause: reason });
+    this.name = 'AbortError';
   }
+}
+brand(RunAbortedError);
+
+/** True for a `RunAbortedError` of any copy of hookchain. */
+export function isRunAbortedError(err: unknown): err is RunAbortedError {
+  return brandsOf(err)?.includes('RunAbortedError') === true;
 }
 
 /** The JSON-safe `{ name, message }` that events and run records carry for any thrown value. */

@@ -5,7 +5,8 @@
 import { HookchainConfigError } from '../errors.ts';
 import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult } from '../guardrails/base.ts';
 import type { HookArgs } from '../types.ts';
-import { describe, hookOptionsOf, hookTargetOf, type HookFn } from './hook.ts';
+import { hookOptionsOf, hookTargetOf, type HookFn } from './hook.ts';
+import { describe } from '../options.ts';
 
 export type HookPhase = 'pre' | 'post';
 

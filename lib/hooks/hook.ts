@@ -5,6 +5,7 @@
  * The options travel on the function under a symbol and are read once, when an agent is built.
  */
 import { HookchainConfigError } from '../errors.ts';
+import { describe, is } from '../options.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
 
 export interface HookOptions {
@@ -50,9 +51,8 @@ export function validateHookOptions(options: unknown, where: string): Readonly<H
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
     throw new HookchainConfigError('INVALID_OPTION', `${where}: "name" must be a non-empty string`);
   }
-  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)) {
-    throw new HookchainConfigError('INVALID_OPTION', `${where}: "timeoutMs" must be a positive number of milliseconds, got ${describe(o.timeoutMs)}`);
-  }
+  const timeout = o.timeoutMs === undefined ? undefined : is.timeoutMs(o.timeoutMs);
+  if (timeout !== undefined) throw new HookchainConfigError('INVALID_OPTION', `${where}: "timeoutMs" must be ${timeout}, got ${describe(o.timeoutMs)}`);
   for (const flag of ['failOpen', 'runInBackground', 'everyChunk'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') {
       throw new HookchainConfigError('INVALID_OPTION', `${where}: "${flag}" must be true or false, got ${describe(o[flag])}`);
@@ -108,11 +108,3 @@ export function hookOptionsOf(fn: HookFn): Readonly<HookOptions> {
   return (fn as MarkedHook)[HOOK_OPTIONS] ?? EMPTY;
 }
 const EMPTY: Readonly<HookOptions> = Object.freeze({});
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  return `${typeof value} ${String(value)}`;
-}

@@ -7,7 +7,7 @@ import type { Agent } from '../agent.ts';
 import { clone } from '../clone.ts';
 import { RunContextImpl } from '../context.ts';
 import { HookchainConfigError } from '../errors.ts';
-import { describe } from '../hooks/hook.ts';
+import { describe } from '../options.ts';
 import { isThenable } from '../hooks/run-hook.ts';
 import { sessionHistory } from '../sessions/history.ts';
 import { sessionLocks, type SessionLocks } from '../sessions/lock.ts';

@@ -2,6 +2,7 @@
  * What a session store throws when its data cannot be trusted or would be overwritten. Each error names the session
  * or the file and says what to do; the store has changed nothing when it throws one.
  */
+import { HookchainError, brand } from '../errors.ts';
 
 export type SessionStoreErrorCode =
   /** The file is not a SQLite database, or SQLite found it damaged. */
@@ -21,21 +22,20 @@ export type SessionStoreErrorCode =
   /** `close()` was called. */
   | 'STORE_CLOSED';
 
-export class SessionStoreError extends Error {
-  readonly code: SessionStoreErrorCode;
+export class SessionStoreError extends HookchainError {
+  declare readonly code: SessionStoreErrorCode;
   /** The session concerned, when one is. */
   readonly sessionId: string | undefined;
   /** The database file concerned, when the store has one. */
   readonly path: string | undefined;
 
   constructor(code: SessionStoreErrorCode, message: string, details: { sessionId?: string; path?: string; cause?: unknown } = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'SessionStoreError';
-    this.code = code;
+    super(code, message, details);
     this.sessionId = details.sessionId;
     this.path = details.path;
   }
 }
+brand(SessionStoreError);
 
 /**
  * `save()` found a version other than the one the session was read at: another process (or another store object on
@@ -54,8 +54,8 @@ export class SessionConflictError extends SessionStoreError {
         'nothing was overwritten. Run again to continue from the stored session, and send runs of one session to one process (or one store object)',
       { sessionId, ...(path === undefined ? {} : { path }) },
     );
-    this.name = 'SessionConflictError';
     this.expectedVersion = expectedVersion;
     this.storedVersion = storedVersion;
   }
 }
+brand(SessionConflictError);

@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { HookchainConfigError } from '../errors.ts';
-import { describe } from '../hooks/hook.ts';
+import { describe } from '../options.ts';
 import type { AgentSession, RunOutput } from '../types.ts';
 import { SessionStoreError } from './errors.ts';
 import { corrupt, parseRun, parseState, toJson, type SessionRow } from './sqlite-rows.ts';

@@ -4,7 +4,7 @@
  * docs/sessions.md ("Writing a store"); spec/sessions/contract.ts checks it.
  */
 import { HookchainConfigError } from '../errors.ts';
-import { describe } from '../hooks/hook.ts';
+import { describe } from '../options.ts';
 import type { AgentSession } from '../types.ts';
 import { SessionConflictError } from './errors.ts';
 

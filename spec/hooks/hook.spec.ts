@@ -18,7 +18,7 @@ describe('hook(options)(fn)', () => {
 
   it('rejects unknown or ill-typed options with the culprit and the fix', () => {
     expect(() => hook({ runInBackgroud: true } as never)).toThrow(/unknown option "runInBackgroud"; known options are name, failOpen/);
-    expect(() => hook({ timeoutMs: -5 })).toThrow(/"timeoutMs" must be a positive number/);
+    expect(() => hook({ timeoutMs: -5 })).toThrow(/"timeoutMs" must be a whole number of milliseconds from 1 to 2147483647/);
     expect(() => hook({ failOpen: 'yes' } as never)).toThrow(/"failOpen" must be true or false/);
     expect(() => hook({ runInBackground: true, everyChunk: true })).toThrow(/cannot be both/);
     expect(() => hook()('not a function' as never)).toThrow(HookchainConfigError);

@@ -4,6 +4,7 @@
  * with a slash or hyphen, and let those through. An answer that is not the documented shape is an error here,
  * never a pass.
  */
+import { HookchainError, brand } from '../../errors.ts';
 
 export const MODERATION_CATEGORIES = [
   'sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'hate/threatening', 'illicit',
@@ -12,12 +13,12 @@ export const MODERATION_CATEGORIES = [
 export type ModerationCategory = (typeof MODERATION_CATEGORIES)[number];
 
 /** The endpoint failed, timed out or answered something unreadable. Not a verdict: the run fails closed. */
-export class ModerationUnavailableError extends Error {
+export class ModerationUnavailableError extends HookchainError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModerationUnavailableError';
+    super('MODERATION_UNAVAILABLE', message, options);
   }
 }
+brand(ModerationUnavailableError);
 
 export interface ModerationVerdict {
   flagged: boolean;

@@ -33,6 +33,17 @@ export interface ChunkCheckResult {
   hold?: number;
 }
 
+/** The brand a guardrail carries, in any loaded copy of hookchain. */
+const GUARDRAIL: unique symbol = Symbol.for('hookchain.guardrail') as never;
+
+/**
+ * True for an instance of `BaseGuardrail` of any loaded copy of hookchain (a plugin may pin its own copy), never
+ * for the class itself.
+ */
+export function isGuardrail(value: unknown): value is BaseGuardrail {
+  return value !== null && typeof value === 'object' && (value as { [GUARDRAIL]?: unknown })[GUARDRAIL] === true;
+}
+
 export abstract class BaseGuardrail {
   readonly name: string;
   readonly failOpen: boolean;
@@ -66,7 +77,13 @@ export abstract class BaseGuardrail {
   checkChunk?(args: ChunkCheckArgs): ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
   /** Throws the verdict that fits the phase: `InputCheckError` for input, `OutputCheckError` for output. */
+  /** Recognised by brand, so `instanceof BaseGuardrail` holds for another copy's guardrails too. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, value) || (this === BaseGuardrail && isGuardrail(value));
+  }
+
   protected reject(args: Pick<HookArgs, 'phase'>, message: string, options?: CheckErrorOptions): never {
     throw args.phase === 'pre' ? new InputCheckError(message, options) : new OutputCheckError(message, options);
   }
 }
+Object.defineProperty(BaseGuardrail.prototype, GUARDRAIL, { value: true, enumerable: false });

@@ -3,7 +3,7 @@
  * Classification (guardrail, function, chunk check, background) never happens again at run time.
  */
 import { HookchainConfigError } from '../errors.ts';
-import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult } from '../guardrails/base.ts';
+import { isGuardrail, type ChunkCheckArgs, type ChunkCheckResult } from '../guardrails/base.ts';
 import type { HookArgs } from '../types.ts';
 import { hookOptionsOf, hookTargetOf, type HookFn } from './hook.ts';
 import { describe } from '../options.ts';
@@ -41,7 +41,7 @@ export function compileHooks(list: unknown, phase: HookPhase, options: CompileOp
 }
 
 function compileOne(entry: unknown, phase: HookPhase, where: string, options: CompileOptions): CompiledHook {
-  if (entry instanceof BaseGuardrail) {
+  if (isGuardrail(entry)) {
     if ((entry as { runInBackground?: unknown }).runInBackground === true) {
       throw backgroundGuardrail(entry.name, where);
     }

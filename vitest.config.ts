@@ -5,6 +5,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['hookchain-source'] } },
   test: {
     include: ['spec/**/*.spec.ts'],
+    // Type tests (spec/types/*.test-d.ts) prove the typed-context rules with tsc, as part of `npm test`.
+    typecheck: { enabled: true, include: ['spec/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 20_000,
     pool: 'forks',
     // node:sqlite (the SQLite session store) announces itself as experimental once per worker.

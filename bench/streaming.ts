@@ -5,7 +5,7 @@
 import { Agent, hook, type ChunkCheckArgs, type Model } from 'hookchain';
 import { ReleasePipeline } from '../lib/streaming/release.ts';
 import { compileHooks } from '../lib/hooks/compile.ts';
-import type { RunContextImpl } from '../lib/context.ts';
+import type { HookRun } from '../lib/hooks/run-hook.ts';
 import { median, type Row } from './harness.ts';
 
 const NEVER = new AbortController().signal;
@@ -76,13 +76,13 @@ export async function benchStreaming(): Promise<{ perChunk: Row[]; linear: Row[]
   // The release pipeline alone, sync: what each check adds per chunk without the stream's event machinery
   // (about a microsecond a chunk of promises and event objects) drowning it in noise.
   const pieces = Array.from({ length: 1_000 }, (_, i) => `chunk ${i} `);
-  const fakeCtx = { runId: 'bench', signal: NEVER } as unknown as RunContextImpl;
+  const fakeRun = { runId: 'bench', signal: NEVER } as unknown as HookRun;
   let loopBase = 0;
   for (const n of [0, 1, 10]) {
     const hooks = compileHooks(Array.from({ length: n }, (_, i) => passCheck(i)), 'post', { allInBackground: false });
     const samples: number[] = [];
     for (let round = 0; round < 25; round++) {
-      const pipeline = new ReleasePipeline(hooks, fakeCtx);
+      const pipeline = new ReleasePipeline(hooks, fakeRun, {} as never);
       const start = process.hrtime.bigint();
       for (let rep = 0; rep < 100; rep++) for (const piece of pieces) void pipeline.push(piece, false); // sync checks: a string, never a promise
       samples.push(Number(process.hrtime.bigint() - start) / (100 * pieces.length));

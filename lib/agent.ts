@@ -1,34 +1,28 @@
 /**
- * The run engine (Koa's `Application`). The chain is composed once, lazily, and reused by every run; each run
- * gets its own `RunContext`. See DESIGN §2 (order) and §3 (failure semantics).
+ * The agent (Koa's `Application`): configuration plus the public methods. Every run goes through `lib/run/`,
+ * which owns its path; the chain is composed once and reused by every run, and each run gets its own context.
+ * See DESIGN §2 (order) and §3 (failure semantics).
  */
-import compose from 'koa-compose';
 import { DrainQueue } from './background/drain-queue.ts';
 import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundReporter } from './background/executor.ts';
-import type { RunContextImpl } from './context.ts';
 import { HookchainConfigError, errorSummary } from './errors.ts';
 import { SafeEmitter } from './events/emitter.ts';
 import type { AgentEvents } from './events/types.ts';
-import { compileHooks, type CompiledHook } from './hooks/compile.ts';
-import { describe } from './options.ts';
+import { compileHooks } from './hooks/compile.ts';
 import { guardNext } from './hooks/guard-next.ts';
-import { buildLayers, type Layer } from './hooks/layers.ts';
+import type { Layer } from './hooks/layers.ts';
 import { isModel, type Model } from './models/model.ts';
-import { modelTerminal } from './models/terminal.ts';
-import { prepareRun, releaseSession, type RunOptions } from './run/prepare.ts';
-import { finishFailedRun, finishRun, raceAbort } from './run/settle.ts';
+import { checkOptions, describe, invalidOption, is } from './options.ts';
+import { Engine } from './run/engine.ts';
+import type { RunOptions } from './run/prepare.ts';
+import { startRun } from './run/run.ts';
+import { openRunStream, type RunStream } from './run/stream.ts';
 import { MemorySessionStore } from './sessions/memory.ts';
 import { isSessionStore, type SessionStore } from './sessions/store.ts';
 import type { BaseGuardrail } from './guardrails/base.ts';
-import type { DefaultDependencies, DefaultState, Metadata, Middleware, PostHookArgs, PreHookArgs, RunOutput } from './types.ts';
-import { openRunStream, type RunStream } from './streaming/run-stream.ts';
+import type { AgentRef, ChatMessage, DefaultDependencies, DefaultState, Logger, Metadata, Middleware, PostHookArgs, PreHookArgs, RunOutput } from './types.ts';
 
-export interface Logger {
-  debug(message: string, ...rest: unknown[]): void;
-  warn(message: string, ...rest: unknown[]): void;
-}
-
-export interface AgentOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+export interface AgentOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = object> {
   /** Shown in outputs and events; the default `id` is derived from it. */
   name?: string;
   /** Stable id under which sessions are stored (default: derived from `name`, so two agents of one name share sessions). */
@@ -37,11 +31,16 @@ export interface AgentOptions<State extends object = DefaultState, Deps extends 
   /** The system message. */
   instructions?: string;
   /** Functions or guardrails run before the model, in order. */
-  preHooks?: PreHook<State, Deps>[];
+  preHooks?: PreHook<State, Deps, Vars>[];
   /** Functions or guardrails run after the model, in order. */
-  postHooks?: PostHook<State, Deps>[];
+  postHooks?: PostHook<State, Deps, Vars>[];
+  /**
+   * Middleware that runs before everything else (auth, tenant resolution, tracing), so that every hook can rely on
+   * what it sets; its after-part sees the final output read-only. Same as `agent.use(mw, { outer: true })`.
+   */
+  outerMiddleware?: Middleware<State, Deps, Vars>[];
   /** Koa-style middleware, between the pre-hooks and the model (same as calling `agent.use()` for each). */
-  middleware?: Middleware<State, Deps>[];
+  middleware?: Middleware<State, Deps, Vars>[];
   sessionStore?: SessionStore;
   /** Initial state of a new session. */
   sessionState?: State;
@@ -53,6 +52,7 @@ export interface AgentOptions<State extends object = DefaultState, Deps extends 
   dependencies?: Deps;
   /** Metadata copied into each run; a run's `metadata` is merged over it. */
   metadata?: Metadata;
+  /** Log each run's hooks with their duration and outcome, the model call and the verdict (default false). */
   debugMode?: boolean;
   /** Every non-guardrail hook runs in background. */
   runHooksInBackground?: boolean;
@@ -63,165 +63,176 @@ export interface AgentOptions<State extends object = DefaultState, Deps extends 
 }
 
 /** A pre-hook: a function of the pre-hook arguments, or a guardrail. */
-export type PreHook<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
-  | ((args: PreHookArgs<State, Deps>) => unknown)
+export type PreHook<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = object> =
+  | ((args: PreHookArgs<State, Deps, Vars>) => unknown)
   | BaseGuardrail;
 /** A post-hook: a function of the post-hook arguments (or a `hook({ everyChunk: true })` chunk check), or a guardrail. */
-export type PostHook<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
-  | ((args: PostHookArgs<State, Deps>) => unknown)
+export type PostHook<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = object> =
+  | ((args: PostHookArgs<State, Deps, Vars>) => unknown)
   | BaseGuardrail;
 
-const AGENT_OPTIONS = new Set([
-  'name', 'id', 'model', 'instructions', 'preHooks', 'postHooks', 'middleware', 'sessionStore', 'sessionState',
-  'addHistoryToContext', 'numHistoryRuns', 'dependencies', 'metadata', 'debugMode', 'runHooksInBackground', 'backgroundQueue', 'logger',
-]);
+/** Where `agent.use()` puts a middleware. */
+export interface UseOptions {
+  /** Before the pre-hooks (and everything else), instead of between the pre-hooks and the model. */
+  outer?: boolean;
+}
 
-export class Agent<State extends object = DefaultState, Deps extends object = DefaultDependencies> extends SafeEmitter<AgentEvents> {
+const isLogger = is.withMethods('an object with debug() and warn() methods, such as console', 'debug', 'warn');
+const AGENT_OPTIONS = {
+  name: is.nonEmptyString,
+  id: is.nonEmptyString,
+  model: is.withMethods("a model such as new OpenAIChat({ id: 'gpt-4o-mini' }) (an object with id and invoke())", 'invoke'),
+  instructions: is.string,
+  preHooks: is.arrayOf(() => undefined, 'hook functions and guardrails'),
+  postHooks: is.arrayOf(() => undefined, 'hook functions and guardrails'),
+  outerMiddleware: is.arrayOf(is.function, '(ctx, next) => … functions'),
+  middleware: is.arrayOf(is.function, '(ctx, next) => … functions'),
+  sessionStore: (v: unknown) => (isSessionStore(v) ? undefined : 'a SessionStore (get, save, delete, listSessions)'),
+  sessionState: is.object,
+  addHistoryToContext: is.boolean,
+  numHistoryRuns: is.positiveInt,
+  dependencies: is.object,
+  metadata: is.object,
+  debugMode: is.boolean,
+  runHooksInBackground: is.boolean,
+  backgroundQueue: (v: unknown) => (isBackgroundExecutor(v) ? undefined : 'a DrainQueue or another executor with enqueue, drain and close'),
+  logger: isLogger,
+};
+
+/**
+ * An agent: a model, the hooks around it and where its sessions live. Each `run()` or `stream()` goes through one
+ * Koa-style onion: outer middleware → pre-hooks → `use()` middleware → model → post-hooks.
+ *
+ * `Vars` are the context fields that middleware sets: `use(mw, { outer: true })` returns the agent typed with
+ * them, so a field is typed only where it is already set.
+ *
+ * @example
+ * const agent = new Agent({
+ *   name: 'support',
+ *   model: new OpenAIChat({ id: 'gpt-4o-mini' }),
+ *   preHooks: [new PromptInjectionGuardrail(), new PIIDetectionGuardrail({ maskPii: true })],
+ * });
+ * const output = await agent.run('Where is my order?', { sessionId: 's1' });
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export class Agent<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}>
+  extends SafeEmitter<AgentEvents>
+  implements AgentRef
+{
   readonly name: string;
   readonly id: string;
   readonly model: Model;
   readonly instructions: string | undefined;
   readonly sessionStore: SessionStore;
-  readonly sessionState: State;
-  readonly addHistoryToContext: boolean;
-  readonly numHistoryRuns: number;
-  readonly dependencies: Deps;
-  readonly metadata: Metadata;
   readonly debugMode: boolean;
   readonly backgroundQueue: BackgroundExecutor;
   readonly logger: Logger;
-  /** Turns queue callbacks into this agent's `background_hook_*` events. */
-  readonly backgroundReporter: BackgroundReporter;
+  readonly #engine: Engine;
 
-  /** @internal */ readonly _preHooks: readonly CompiledHook[];
-  /** @internal */ readonly _postHooks: readonly CompiledHook[];
-  /** @internal */ readonly _postBackground: readonly CompiledHook[];
-  private readonly middleware: Layer[] = [];
-  private composed: ((ctx: RunContextImpl) => Promise<void>) | undefined;
-
-  constructor(options: AgentOptions<State, Deps>) {
+  constructor(options: AgentOptions<State, Deps, Vars>) {
     super();
-    if (options === null || typeof options !== 'object') {
-      throw new HookchainConfigError('INVALID_OPTION', 'Agent: pass an options object, e.g. new Agent({ name, model })');
+    if (options === undefined || options === null || typeof options !== 'object') {
+      throw new HookchainConfigError('INVALID_OPTION', `Agent: pass an options object, e.g. new Agent({ name, model }), got ${describe(options)}`);
     }
-    for (const key of Object.keys(options)) {
-      if (!AGENT_OPTIONS.has(key)) {
-        throw new HookchainConfigError('UNKNOWN_OPTION', `Agent: unknown option "${key}"; known options are ${[...AGENT_OPTIONS].join(', ')}`);
-      }
+    checkOptions('Agent', options, AGENT_OPTIONS, ['model']);
+    if (!isModel(options.model)) throw invalidOption('Agent', 'model', AGENT_OPTIONS.model(undefined)!, options.model);
+    if (options.numHistoryRuns !== undefined && options.addHistoryToContext !== true) {
+      throw new HookchainConfigError('INVALID_OPTION', 'Agent: option "numHistoryRuns" has no effect without addHistoryToContext: true; add that option or remove numHistoryRuns');
     }
     const name = options.name ?? 'agent';
-    if (typeof name !== 'string' || name.trim() === '') throw invalid('name', 'a non-empty string', name);
-    if (!isModel(options.model)) {
-      throw invalid('model', "a model such as new OpenAIChat({ id: 'gpt-4o-mini' }) (an object with id and invoke())", options.model);
-    }
-    if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) throw invalid('id', 'a non-empty string', options.id);
-    if (options.instructions !== undefined && typeof options.instructions !== 'string') throw invalid('instructions', 'a string', options.instructions);
-    if (options.sessionStore !== undefined && !isSessionStore(options.sessionStore)) {
-      throw invalid('sessionStore', 'a SessionStore (get, save, delete, listSessions)', options.sessionStore);
-    }
-    if (options.backgroundQueue !== undefined && !isBackgroundExecutor(options.backgroundQueue)) {
-      throw invalid('backgroundQueue', 'a DrainQueue or another executor with enqueue, drain and close', options.backgroundQueue);
-    }
-    for (const key of ['sessionState', 'dependencies', 'metadata'] as const) {
-      const value = options[key];
-      if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) throw invalid(key, 'a plain object', value);
-    }
-    for (const key of ['debugMode', 'runHooksInBackground', 'addHistoryToContext'] as const) {
-      if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalid(key, 'true or false', options[key]);
-    }
-
-    checkHistoryOptions(options);
-
     this.name = name;
     this.id = options.id ?? agentIdFromName(name);
     this.model = options.model;
     this.instructions = options.instructions;
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
-    this.sessionState = (options.sessionState ?? {}) as State;
-    this.addHistoryToContext = options.addHistoryToContext === true;
-    this.numHistoryRuns = options.numHistoryRuns ?? 3;
-    this.dependencies = (options.dependencies ?? {}) as Deps;
-    this.metadata = options.metadata ?? {};
     this.debugMode = options.debugMode === true;
     this.backgroundQueue = options.backgroundQueue ?? new DrainQueue();
     this.logger = options.logger ?? console;
     this.onListenerError = (error, event) => this.logger.warn(`hookchain: a "${event}" listener threw; the run went on.`, error);
-    this.backgroundReporter = backgroundReporterFor(this);
 
     const compileOptions = { allInBackground: options.runHooksInBackground === true };
-    this._preHooks = Object.freeze(compileHooks(options.preHooks, 'pre', compileOptions));
-    const post = compileHooks(options.postHooks, 'post', compileOptions);
-    this._postHooks = Object.freeze(post);
-    this._postBackground = Object.freeze(post.filter((h) => h.kind === 'background'));
-    if (options.middleware !== undefined) {
-      if (!Array.isArray(options.middleware)) throw invalid('middleware', 'an array of (ctx, next) functions', options.middleware);
-      options.middleware.forEach((mw, i) => this.use(mw, `middleware[${i}]`));
-    }
+    this.#engine = new Engine({
+      agent: this,
+      emitter: this,
+      model: this.model,
+      instructions: this.instructions,
+      store: this.sessionStore,
+      queue: this.backgroundQueue,
+      reporter: backgroundReporterFor(this),
+      logger: this.logger,
+      debugMode: this.debugMode,
+      sessionState: options.sessionState ?? {},
+      dependencies: options.dependencies ?? {},
+      metadata: options.metadata ?? {},
+      historyRuns: options.addHistoryToContext === true ? (options.numHistoryRuns ?? 3) : undefined,
+      preHooks: Object.freeze(compileHooks(options.preHooks, 'pre', compileOptions)),
+      postHooks: Object.freeze(compileHooks(options.postHooks, 'post', compileOptions)),
+    });
+    options.outerMiddleware?.forEach((mw, i) => this.#add(mw as Middleware, true, `Agent option outerMiddleware[${i}]`));
+    options.middleware?.forEach((mw, i) => this.#add(mw as Middleware, false, `Agent option middleware[${i}]`));
   }
 
-  /** Adds Koa-style middleware between the pre-hooks and the model, in registration order. */
-  use(middleware: Middleware<State, Deps>, where = 'agent.use()'): this {
+  /**
+   * Adds Koa-style middleware. By default it runs between the pre-hooks and the model, in registration order;
+   * with `{ outer: true }` it runs before everything (so pre-hooks can rely on what it sets) and its after-part sees
+   * the final output frozen. `await next()` runs the rest of the chain, at most once.
+   *
+   * Returns the agent, typed with the fields `Adds` that the middleware sets.
+   *
+   * @example
+   * const tenanted = agent.use<{ tenant: string }>(async (ctx, next) => {
+   *   ctx.tenant = lookupTenant(ctx.userId);
+   *   await next();
+   * }, { outer: true });
+   * tenanted.use(async (ctx, next) => { console.log(ctx.tenant); await next(); });
+   */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  use<Adds extends object = {}>(middleware: Middleware<State, Deps, Vars & Adds>, options?: UseOptions): Agent<State, Deps, Vars & Adds> {
+    const { outer = false } = checkOptions<UseOptions>('agent.use()', options, { outer: is.boolean });
+    this.#add(middleware as Middleware, outer, outer ? 'agent.use(…, { outer: true })' : 'agent.use()');
+    return this as unknown as Agent<State, Deps, Vars & Adds>;
+  }
+
+  #add(middleware: Middleware, outer: boolean, where: string): void {
     if (typeof middleware !== 'function') {
       throw new HookchainConfigError('INVALID_MIDDLEWARE', `${where}: middleware must be a function (ctx, next) => …, got ${describe(middleware)}`);
     }
-    const name = middleware.name ? `${where} middleware "${middleware.name}"` : `${where} middleware #${this.middleware.length + 1}`;
-    this.middleware.push(guardNext(middleware as unknown as Layer, name) as Layer);
-    this.composed = undefined; // rebuilt on the next run, as Koa rebuilds on callback()
-    return this;
+    const engine = this.#engine;
+    const count = outer ? engine.outerCount : engine.innerCount;
+    const name = middleware.name ? `${where} middleware "${middleware.name}"` : `${where} middleware #${count + 1}`;
+    engine.use(guardNext(middleware as unknown as Layer, name) as Layer, outer);
   }
 
-  /** Runs the chain once; resolves with the output or rejects with the error that stopped the run. */
-  async run(input: unknown, options?: RunOptions<State, Deps>): Promise<RunOutput> {
-    const ctx = await prepareRun(this as unknown as Agent, input, options as RunOptions, undefined);
-    return this.execute(ctx as unknown as RunContextImpl<State, Deps>);
+  /**
+   * Runs the chain once. Resolves with the output, or rejects with the error that stopped the run: a verdict
+   * (`InputCheckError`, `OutputCheckError`), a `RunAbortedError`, or a hook's, model's or middleware's error — each
+   * with `error.runOutput` set.
+   *
+   * @example
+   * const output = await agent.run('Hello', { sessionId: 's1', userId: 'u1' });
+   * console.log(output.content);
+   */
+  run(input: string | ChatMessage[], options?: RunOptions<State, Deps>): Promise<RunOutput> {
+    return startRun(this.#engine, input, options as RunOptions<object, object>);
   }
 
-  /** Streams the run's events (same chain, same hooks). `finalOutput` resolves with the output. */
-  stream(input: unknown, options?: RunOptions<State, Deps>): RunStream {
-    return openRunStream(this as unknown as Agent, input, options as RunOptions);
+  /**
+   * Streams the run's events (same chain, same hooks). Text reaches the consumer only after every chunk check has
+   * cleared it. `finalOutput` resolves with the output; stopping the iteration cancels the run.
+   *
+   * @example
+   * for await (const event of agent.stream('Hello')) {
+   *   if (event.type === 'content') process.stdout.write(event.delta);
+   * }
+   */
+  stream(input: string | ChatMessage[], options?: RunOptions<State, Deps>): RunStream {
+    return openRunStream(this.#engine, input, options as RunOptions<object, object>);
   }
 
   /** Resolves when every background hook queued so far has finished. */
   drain(): Promise<void> {
     return this.backgroundQueue.drain();
   }
-
-  /** @internal Runs a prepared context through the chain and settles it. */
-  async execute(ctx: RunContextImpl<State, Deps>): Promise<RunOutput> {
-    if (ctx.wants('run_started')) {
-      ctx.emit('run_started', { runId: ctx.runId, agentId: this.id, agentName: this.name, sessionId: ctx.session.sessionId, userId: ctx.userId });
-    }
-    if (ctx.debugMode) this.logger.debug(`hookchain: run ${ctx.runId} started (agent ${this.name})`);
-    try {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      const chain = (this.composed ??= this.compose());
-      await raceAbort(chain(ctx as unknown as RunContextImpl), ctx.signal);
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      return await finishRun(ctx as unknown as RunContextImpl);
-    } catch (error) {
-      return await finishFailedRun(ctx as unknown as RunContextImpl, error);
-    } finally {
-      releaseSession(ctx as unknown as RunContextImpl); // after the save, on every path: success, failure, abort, stream
-    }
-  }
-
-  private compose(): (ctx: RunContextImpl) => Promise<void> {
-    const layers = buildLayers([...this._preHooks], [...this._postHooks], this.middleware, modelTerminal(this.model, this.instructions) as Layer);
-    return compose(layers) as (ctx: RunContextImpl) => Promise<void>;
-  }
-}
-
-function checkHistoryOptions(options: { addHistoryToContext?: boolean; numHistoryRuns?: number }): void {
-  const n = options.numHistoryRuns;
-  if (n === undefined) return;
-  if (!Number.isInteger(n) || n < 1) throw invalid('numHistoryRuns', 'a positive integer (the number of earlier runs sent to the model)', n);
-  if (options.addHistoryToContext !== true) {
-    throw new HookchainConfigError('INVALID_OPTION', 'Agent: option "numHistoryRuns" has no effect without addHistoryToContext: true; add that option or remove numHistoryRuns');
-  }
-}
-
-function invalid(option: string, expected: string, got: unknown): HookchainConfigError {
-  return new HookchainConfigError('INVALID_OPTION', `Agent: option "${option}" must be ${expected}, got ${describe(got)}`);
 }
 
 /** 'Support Bot' → 'support-bot': readable, and the same for every agent built with that name. */
@@ -230,7 +241,7 @@ export function agentIdFromName(name: string): string {
   return slug === '' ? 'agent' : slug;
 }
 
-function backgroundReporterFor(agent: Agent<object, object>): BackgroundReporter {
+function backgroundReporterFor(agent: Agent<object, object, object>): BackgroundReporter {
   return {
     // Lets the queue skip progress calls and clock reads when nobody listens (most production agents).
     wantsProgress: () => agent.hasListeners('background_hook_started') || agent.hasListeners('background_hook_completed'),

@@ -1,56 +1,37 @@
-/** hookchain: one Koa-style onion around every agent run. The public surface; everything else is internal. */
-export { Agent, type AgentOptions, type Logger, type PostHook, type PreHook } from './agent.ts';
+/**
+ * hookchain: one Koa-style onion around every agent run. The root exports what an agent author uses; helpers for
+ * writing guardrails, stores and executors live at `hookchain/guardrails`, `hookchain/sessions`,
+ * `hookchain/background`, and the test kit at `hookchain/testing`.
+ */
+export { Agent, type AgentOptions, type PostHook, type PreHook, type UseOptions } from './agent.ts';
 export type { RunOptions } from './run/prepare.ts';
+export type { RunStream } from './run/stream.ts';
 export { hook, type HookOptions } from './hooks/hook.ts';
 export {
   CheckTrigger,
   HookTimeoutError,
   HookchainConfigError,
+  HookchainError,
   InputCheckError,
   OutputCheckError,
   RunAbortedError,
+  isHookchainError,
   type CheckErrorOptions,
 } from './errors.ts';
-export {
-  AGNO_PHRASES,
-  BaseGuardrail,
-  MODERATION_CATEGORIES,
-  ModerationUnavailableError,
-  OpenAIModerationGuardrail,
-  PII_ENTITIES,
-  PIIDetectionGuardrail,
-  PromptInjectionGuardrail,
-  imageUrls,
-  normalizeForInjection,
-  readTarget,
-  rewriteText,
-  textSegments,
-  writeTarget,
-  type CheckedContent,
-  type ChunkCheckArgs,
-  type ChunkCheckResult,
-  type GuardrailOptions,
-  type MaskStyle,
-  type ModerationCategory,
-  type ModerationClient,
-  type OpenAIModerationGuardrailOptions,
-  type PIIDetectionGuardrailOptions,
-  type PiiEntity,
-  type PiiFinding,
-  type PromptInjectionGuardrailOptions,
-  type TextSegment,
-} from './guardrails/index.ts';
+export { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './guardrails/base.ts';
+export { PIIDetectionGuardrail, type PIIDetectionGuardrailOptions } from './guardrails/pii.ts';
+export { PromptInjectionGuardrail, type PromptInjectionGuardrailOptions } from './guardrails/injection.ts';
+export { OpenAIModerationGuardrail, type OpenAIModerationGuardrailOptions } from './guardrails/moderation.ts';
 export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
 export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage } from './models/model.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
-export type { MaybePromise, SessionStore } from './sessions/store.ts';
-export { SqliteSessionStore, SessionConflictError, SessionStoreError, nextSessionVersion, type SqliteSessionStoreOptions, type SessionStoreErrorCode, type ListSessionsOptions, type SessionSummary } from './sessions/index.ts';
-export { DrainQueue, type BackgroundStats, type DrainQueueOptions, type OverflowPolicy } from './background/drain-queue.ts';
-export { BackgroundQueueError, BackgroundTimeoutError } from './background/errors.ts';
-export type { BackgroundExecutor, BackgroundFailureReason, BackgroundJob, BackgroundReporter } from './background/executor.ts';
+export { SqliteSessionStore, type SqliteSessionStoreOptions } from './sessions/sqlite.ts';
+export type { SessionStore } from './sessions/store.ts';
+export { DrainQueue, type DrainQueueOptions } from './background/drain-queue.ts';
+export type { BackgroundExecutor } from './background/executor.ts';
 export type { AgentEvents, AgentEventName, RunEvent } from './events/types.ts';
-export type { RunStream } from './streaming/run-stream.ts';
 export type {
+  AgentRef,
   AgentSession,
   BaseRunContext,
   ChatMessage,
@@ -59,6 +40,7 @@ export type {
   DefaultDependencies,
   DefaultState,
   HookArgs,
+  Logger,
   Metadata,
   Middleware,
   Next,

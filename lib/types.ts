@@ -2,8 +2,9 @@
  * The run's data: what hooks read and edit, what the caller gets back, what the store keeps.
  * Everything a run returns or emits is plain JSON-safe data (no functions, agents or contexts).
  */
-import type { Agent } from './agent.ts';
-import type { CheckTrigger } from './errors.ts';
+
+/** The values of `CheckTrigger` (defined here so that this file imports nothing). */
+export type CheckTrigger = 'off_topic' | 'input_not_allowed' | 'output_not_allowed' | 'validation_failed' | 'prompt_injection' | 'pii_detected';
 
 /** One part of a multimodal chat message (the OpenAI Chat Completions shape). */
 export type ContentPart =
@@ -85,10 +86,12 @@ export interface AgentSession<State extends object = DefaultState> {
  *
  * ```ts
  * declare module 'hookchain' {
- *   interface DefaultContext { tenant: string }          // a typed field on every RunContext
+ *   interface DefaultContext { tenant: string }          // a typed field on every RunContext of every agent
  *   interface DefaultState { cart: string[] }            // the session state's shape
  * }
  * ```
+ * For fields that one agent's middleware sets, prefer the agent's `Vars` generic (see `Agent.use`): it types a
+ * field only where it is already set.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface DefaultState {}
@@ -99,15 +102,33 @@ export interface DefaultContext {}
 
 export type Metadata = Record<string, unknown>;
 
+/** Where an agent writes debug lines and warnings (default: `console`). */
+export interface Logger {
+  debug(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+}
+
+/** What a run knows of its agent: hooks read these (the `Agent` itself is passed, and has more). */
+export interface AgentRef {
+  readonly id: string;
+  readonly name: string;
+  readonly instructions: string | undefined;
+  readonly model: { readonly id: string };
+}
+
 /** Koa's `ctx`: one per run, shared by every hook and middleware of that run. */
 export interface BaseRunContext<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
   readonly runId: string;
-  readonly agent: Agent<State, Deps>;
+  readonly agent: AgentRef;
+  /** The run's input; pre-hooks edit it, the model sees what they left. */
   input: RunInput;
+  /** The run's record; the model and post-hooks fill it. */
   readonly output: RunOutput;
   readonly session: AgentSession<State>;
-  /** The session state; persisted with the session. */
-  state: State;
+  /** The session state: persisted with the session (the same object as the hooks' `sessionState`). */
+  sessionState: State;
+  /** Per-run scratch space for middleware and hooks, as Koa's `ctx.state`: never persisted, never sent anywhere. */
+  state: Record<string, unknown>;
   dependencies: Deps;
   metadata: Metadata;
   readonly userId: string | undefined;
@@ -116,36 +137,57 @@ export interface BaseRunContext<State extends object = DefaultState, Deps extend
   readonly signal: AbortSignal;
 }
 
-export type RunContext<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
-  BaseRunContext<State, Deps> & DefaultContext;
+/**
+ * The context a middleware or hook receives: the base fields, the globally merged `DefaultContext`, and `Vars`,
+ * the fields that middleware running before it has set (the agent's `Vars` generic).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type RunContext<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> =
+  BaseRunContext<State, Deps> & DefaultContext & Vars;
 
 export type Next = () => Promise<void>;
-export type Middleware<State extends object = DefaultState, Deps extends object = DefaultDependencies> = (
-  ctx: RunContext<State, Deps>,
+
+/**
+ * Koa-style middleware: `await next()` runs the rest of the chain (at most once).
+ *
+ * @example
+ * const timing: Middleware = async (ctx, next) => {
+ *   const t = performance.now();
+ *   await next();
+ *   ctx.metadata.ms = performance.now() - t;
+ * };
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type Middleware<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> = (
+  ctx: RunContext<State, Deps, Vars>,
   next: Next,
 ) => Promise<void> | void;
 
 /** The one argument object a pre-hook receives. Destructure what you need. */
-export interface PreHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PreHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> {
   readonly phase: 'pre';
+  /** The input. Edit `runInput.inputContent` (or assign a new `runInput`): the model sees what the pre-hooks left. */
   runInput: RunInput;
-  agent: Agent<State, Deps>;
+  agent: AgentRef;
   session: AgentSession<State>;
   sessionState: State;
   dependencies: Deps;
   metadata: Metadata;
   userId: string | undefined;
   debugMode: boolean;
-  runContext: RunContext<State, Deps>;
+  runContext: RunContext<State, Deps, Vars>;
 }
 
 /** The one argument object a post-hook receives: a pre-hook's plus `runOutput`. */
-export interface PostHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies>
-  extends Omit<PreHookArgs<State, Deps>, 'phase'> {
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PostHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}>
+  extends Omit<PreHookArgs<State, Deps, Vars>, 'phase'> {
   readonly phase: 'post';
   runOutput: RunOutput;
 }
 
-export type HookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies> =
-  | PreHookArgs<State, Deps>
-  | PostHookArgs<State, Deps>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type HookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> =
+  | PreHookArgs<State, Deps, Vars>
+  | PostHookArgs<State, Deps, Vars>;

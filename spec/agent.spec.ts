@@ -1,6 +1,6 @@
 /** The run onion: order, mutation, arguments (PEERS.md §2 items 1–7), `use()` middleware and isolation between runs. */
 import { describe, expect, it } from 'vitest';
-import { Agent, MemorySessionStore, type PostHookArgs, type PreHookArgs } from 'hookchain';
+import { Agent, CheckTrigger, InputCheckError, MemorySessionStore, hook, type PostHookArgs, type PreHookArgs } from 'hookchain';
 import { OfflineModel, recordEvents } from 'hookchain/testing';
 import type { ChatMessage } from 'hookchain';
 
@@ -109,7 +109,7 @@ describe('hook arguments', () => {
     expect(post!.phase).toBe('post');
     expect(post!.runOutput).toBe(out);
     expect(pre!.metadata).toBe(pre!.runContext.metadata);
-    expect(pre!.sessionState).toBe(pre!.runContext.state);
+    expect(pre!.sessionState).toBe(pre!.runContext.sessionState);
     expect(pre!.metadata).toEqual({ app: 'test', req: 7 });
     expect(pre!.dependencies.db).toBe(deps.db);
     expect(pre!.userId).toBe('u1');
@@ -127,9 +127,32 @@ describe('hook arguments', () => {
     expect(debugLines).toEqual([]);
     await agent.run('x');
     expect(args!.debugMode).toBe(true);
-    expect(debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/, '<t> ms'))).toEqual([
+    const masked = () => debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/, '<t> ms'));
+    expect(masked()).toEqual([
       'hookchain: run <id> started (agent agent)',
+      'hookchain: run <id> pre-hook "preHooks[0]" passed in <t> ms',
+      'hookchain: run <id> model offline answered in <t> ms (1 in, 2 out tokens)',
       'hookchain: run <id> completed in <t> ms',
+    ]);
+  });
+
+  it('in debugMode logs each hook with its outcome and the verdict that ended the run', async () => {
+    const debugLines: string[] = [];
+    const logger = { debug: (line: string) => void debugLines.push(line), warn() {} };
+    const flaky = hook({ failOpen: true, name: 'flaky' })(() => {
+      throw new Error('down');
+    });
+    const gate = function topicGate() {
+      throw new InputCheckError('off topic', { checkTrigger: CheckTrigger.OFF_TOPIC });
+    };
+    const agent = new Agent({ model: echo(), debugMode: true, logger, preHooks: [flaky, gate] });
+    await expect(agent.run('x')).rejects.toThrow('off topic');
+    const masked = debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/, '<t> ms'));
+    expect(masked).toEqual([
+      'hookchain: run <id> started (agent agent)',
+      'hookchain: run <id> pre-hook "flaky" failed open: Error in <t> ms',
+      'hookchain: run <id> pre-hook "topicGate" blocked (off_topic) in <t> ms',
+      'hookchain: run <id> error: input_check_error (off_topic) by hook "topicGate" after <t> ms',
     ]);
   });
 
@@ -195,7 +218,7 @@ describe('agent.use() middleware', () => {
       await next();
       await next();
     });
-    await expect(agent.run('x')).rejects.toThrow(/next\(\) called multiple times/);
+    await expect(agent.run('x')).rejects.toThrow(/agent.use\(\) middleware #1 called next\(\) more than once/);
   });
 
   it('fails the run, naming the middleware, when it calls next() without awaiting it', async () => {

@@ -8,7 +8,7 @@ const model = new OfflineModel();
 describe('construction errors', () => {
   it.each([
     [{ model, preHoks: [] }, /unknown option "preHoks"; known options are name, id, model/],
-    [{ name: 'x' }, /option "model" must be a model such as new OpenAIChat/],
+    [{ name: 'x' }, /option "model" is required; it must be a model such as new OpenAIChat/],
     [{ model, preHooks: ['validate'] }, /preHooks\[0\] must be a hook function or a BaseGuardrail instance, got the string "validate"/],
     [{ model, postHooks: [{ check() {} }] }, /postHooks\[0\].*make it extend BaseGuardrail/],
     [{ model, preHooks: () => {} }, /"preHooks" must be an array/],
@@ -59,7 +59,7 @@ describe('run() errors', () => {
     [[], /got an empty message array/],
     [[{ role: 'robot', content: 'x' }], /message 0 must be \{ role: 'user'/],
   ])('run(%j) rejects without running', async (input, message) => {
-    await expect(agent.run(input)).rejects.toThrow(message);
+    await expect(agent.run(input as never)).rejects.toThrow(message);
   });
 
   it('rejects unknown and ill-typed run options', async () => {

@@ -1,18 +1,16 @@
 /**
- * Background jobs are held on the run context until the run ends (DESIGN §4): a run that fails drops them, so a
- * guardrail that rejects also stops the analytics hook placed before it.
+ * Background jobs are held by the run until it ends (DESIGN §4): a run that fails drops them, so a guardrail that
+ * rejects also stops the analytics hook placed before it.
  */
-import type { RunContextImpl } from '../context.ts';
 import type { CompiledHook } from '../hooks/compile.ts';
 import type { HookArgs } from '../types.ts';
 import type { BackgroundJob, BackgroundReporter } from './executor.ts';
 import { snapshotArgs } from './snapshot.ts';
 
-export function holdBackgroundJobs(ctx: RunContextImpl, hooks: readonly CompiledHook[], phase: 'pre' | 'post'): void {
-  // One snapshot per phase, shared by that phase's background hooks: it is frozen, so sharing is safe.
-  const args = snapshotArgs(phase === 'pre' ? ctx.preArgs() : ctx.postArgs());
-  const report = ctx.agent.backgroundReporter;
-  for (const hook of hooks) ctx.holdJob(new HookJob(hook, args, ctx.runId, report));
+/** One job per hook, sharing one frozen snapshot of the phase's arguments (frozen, so sharing is safe). */
+export function backgroundJobs(hooks: readonly CompiledHook[], args: HookArgs<object, object>, runId: string, report: BackgroundReporter): BackgroundJob[] {
+  const snapshot = snapshotArgs(args);
+  return hooks.map((hook) => new HookJob(hook, snapshot, runId, report));
 }
 
 /** A class rather than a literal plus closure: one allocation per held job, and `run` lives on the prototype. */
@@ -22,9 +20,9 @@ class HookJob implements BackgroundJob {
   readonly timeoutMs: number | undefined;
   readonly report: BackgroundReporter;
   private readonly hook: CompiledHook;
-  readonly args: HookArgs;
+  readonly args: HookArgs<object, object>;
 
-  constructor(hook: CompiledHook, args: HookArgs, runId: string, report: BackgroundReporter) {
+  constructor(hook: CompiledHook, args: HookArgs<object, object>, runId: string, report: BackgroundReporter) {
     this.hookName = hook.name;
     this.runId = runId;
     this.timeoutMs = hook.timeoutMs;

@@ -75,9 +75,9 @@ export function frozenCopy<T>(value: T): T {
 }
 
 /**
- * The run context as a frozen copy: its data (input, output, session, state, metadata, and fields that middleware
- * added, except names starting with `_`, the engine's internals) copied by the same rules and sharing identity
- * with the arguments (`runContext.state === sessionState`); `agent`, `dependencies` and `signal` by reference.
+ * The run context as a frozen copy: its data (input, output, session, sessionState, the per-run `state`, metadata,
+ * and fields that middleware added; the engine's own state is under a symbol and not copied) copied by the same
+ * rules and sharing identity with the arguments (`runContext.sessionState === sessionState`); `agent`, `dependencies` and `signal` by reference.
  * The signal never fires for a background hook: only runs that succeeded flush their jobs, after the run ended.
  */
 function contextView(ctx: RunContext, seen: Seen): RunContext {
@@ -89,13 +89,14 @@ function contextView(ctx: RunContext, seen: Seen): RunContext {
   view.input = copy(ctx.input, seen);
   view.output = copy(ctx.output, seen);
   view.session = copy(ctx.session, seen);
+  view.sessionState = copy(ctx.sessionState, seen);
   view.state = copy(ctx.state, seen);
   view.metadata = copy(ctx.metadata, seen);
   view.userId = ctx.userId;
   view.debugMode = ctx.debugMode;
-  // Fields that middleware added; `_` fields are the engine's bookkeeping (held jobs, cached arguments, stream).
+  // Fields that middleware added (for-in skips symbol keys, where the engine keeps its own state).
   for (const key in ctx) {
-    if (key.charCodeAt(0) !== 95 && !CONTEXT_KEYS.has(key)) view[key] = copy((ctx as unknown as Record<string, unknown>)[key], seen);
+    if (!CONTEXT_KEYS.has(key)) view[key] = copy((ctx as unknown as Record<string, unknown>)[key], seen);
   }
   view.agent = ctx.agent;
   view.dependencies = ctx.dependencies;
@@ -103,7 +104,7 @@ function contextView(ctx: RunContext, seen: Seen): RunContext {
   return Object.freeze(view) as unknown as RunContext;
 }
 
-const CONTEXT_KEYS = new Set(['runId', 'input', 'output', 'session', 'state', 'metadata', 'userId', 'debugMode', 'agent', 'dependencies', 'signal']);
+const CONTEXT_KEYS = new Set(['runId', 'input', 'output', 'session', 'sessionState', 'state', 'metadata', 'userId', 'debugMode', 'agent', 'dependencies', 'signal']);
 
 function copy<T>(value: T, seen: Seen): T {
   if (value === null || typeof value !== 'object') return value;

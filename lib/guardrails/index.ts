@@ -1,4 +1,4 @@
-/** The guardrail API: the base class to extend and the built-ins. Re-exported from the package root. */
+/** `hookchain/guardrails`: the base class, the built-ins, and the helpers for writing guardrails. */
 export { BaseGuardrail } from './base.ts';
 export type { ChunkCheckArgs, ChunkCheckResult, GuardrailOptions } from './base.ts';
 export { PIIDetectionGuardrail, PII_ENTITIES } from './pii.ts';

@@ -1,19 +1,24 @@
 /**
- * Koa's classic footgun: a middleware that calls `next()` without awaiting it resolves while the model and the
- * post-hooks still run, detached (koa#84, #99, #112). Each `use()` middleware is wrapped so that this fails the run
- * with an error naming the middleware, in every environment, and so the detached chain can never surface as an
- * unhandled rejection.
+ * Koa's classic footguns, caught and named: a middleware that calls `next()` without awaiting it resolves while
+ * the model and the post-hooks still run, detached (koa#84, #99, #112); one that calls `next()` twice would run the
+ * rest of the chain twice. Each `use()` middleware is wrapped so that either fails the run with an error naming the
+ * middleware, and so that a detached chain can never surface as an unhandled rejection.
  */
-import type { RunContextImpl } from '../context.ts';
+import type { Context } from '../context.ts';
 import { HookchainConfigError } from '../errors.ts';
 import type { Next } from '../types.ts';
 
-type Layer = (ctx: RunContextImpl, next: Next) => unknown;
+type Layer = (ctx: Context, next: Next) => unknown;
 
-export function guardNext(middleware: Layer, name: string): (ctx: RunContextImpl, next: Next) => Promise<void> {
+export function guardNext(middleware: Layer, name: string): (ctx: Context, next: Next) => Promise<void> {
   return function guarded(ctx, next) {
     let downstream: 'idle' | 'running' | 'done' = 'idle';
     const watchedNext = () => {
+      if (downstream !== 'idle') {
+        return Promise.reject(
+          new HookchainConfigError('NEXT_CALLED_TWICE', `${name} called next() more than once; call it at most once (to retry the model, use modelMiddleware such as retry())`),
+        );
+      }
       downstream = 'running';
       const result = next();
       result.then(

@@ -7,6 +7,7 @@
 import { HookchainConfigError } from '../errors.ts';
 import { describe, is } from '../options.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
+import type { DefaultDependencies, DefaultState, PostHookArgs, PreHookArgs } from '../types.ts';
 
 export interface HookOptions {
   /** Name in events and errors; defaults to the function's name. */
@@ -68,7 +69,15 @@ export function validateHookOptions(options: unknown, where: string): Readonly<H
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type MarkedChunkHook<F> = F & ((args: any) => unknown);
 
-/** Marks a hook: `hook(opts)(fn)` returns a new function (the original is untouched); `@hook(opts)` decorates a method. */
+/**
+ * Marks a hook: `hook(opts)(fn)` returns a new function (the original is untouched); `@hook(opts)` decorates a
+ * method. `hook.pre(opts)` and `hook.post(opts)` do the same and type the hook's arguments by phase, so an
+ * unannotated hook is checked.
+ *
+ * @example
+ * const audit = hook({ runInBackground: true })(async ({ runOutput }: PostHookArgs) => log(runOutput.runId));
+ * const tone = hook.post({ failOpen: true })(({ runOutput }) => checkTone(runOutput.content));
+ */
 export function hook(options: HookOptions & { everyChunk: true }): <F extends ChunkHookFn>(fn: F, context?: ClassMethodDecoratorContext) => MarkedChunkHook<F>;
 export function hook(options?: HookOptions): <F extends HookFn>(fn: F, context?: ClassMethodDecoratorContext) => F;
 export function hook(options?: HookOptions) {
@@ -98,6 +107,37 @@ export function hook(options?: HookOptions) {
   }
   return mark;
 }
+
+/**
+ * `hook.pre(options)(fn)`: `hook(options)(fn)` for a pre-hook, with `fn`'s arguments typed as `PreHookArgs`.
+ *
+ * @example
+ * const maxLength = hook.pre({ name: 'max-length' })(({ runInput }) => {
+ *   if (String(runInput.inputContent).length > 4000) throw new InputCheckError('Input too long');
+ * });
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+hook.pre = function pre<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}>(
+  options?: HookOptions,
+): (fn: (args: PreHookArgs<State, Deps, Vars>) => unknown) => (args: PreHookArgs<State, Deps, Vars>) => unknown {
+  if (options?.everyChunk) throw new HookchainConfigError('INVALID_OPTION', 'hook.pre(): everyChunk only applies to post-hooks (chunks are output); use hook.post()');
+  return hook(options);
+};
+
+/**
+ * `hook.post(options)(fn)`: `hook(options)(fn)` for a post-hook, with `fn`'s arguments typed as `PostHookArgs`.
+ *
+ * @example
+ * const noRefunds = hook.post()(({ runOutput }) => {
+ *   if (runOutput.content?.includes('refund')) throw new OutputCheckError('No refund promises');
+ * });
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+hook.post = function post<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}>(
+  options?: Omit<HookOptions, 'everyChunk'>,
+): (fn: (args: PostHookArgs<State, Deps, Vars>) => unknown) => (args: PostHookArgs<State, Deps, Vars>) => unknown {
+  return hook(options);
+};
 
 /** What the chain should call: the wrapped function of `hook(opts)(fn)` (a wrapper only forwards), else `fn`. */
 export function hookTargetOf(fn: HookFn): HookFn {

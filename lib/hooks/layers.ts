@@ -1,35 +1,61 @@
 /**
  * Builds the onion from compiled hooks (DESIGN §2):
- *   post-hooks (outermost, innermost-first so their after-parts run in declared order)
+ *   outer middleware → post-hooks (innermost-first, so their after-parts run in declared order)
  *   → pre-hooks (declared order) → background pre-hook snapshot → agent.use() middleware → model.
  */
-import type { RunContextImpl } from '../context.ts';
+import { RUN, type Context } from '../context.ts';
 import type { ChunkCheckArgs } from '../guardrails/base.ts';
 import type { Next } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
-import { runHook, runStep } from './run-hook.ts';
-import { holdBackgroundJobs } from '../background/hold.ts';
+import { runHook, runStep, type HookRun } from './run-hook.ts';
 
-export type Layer = (ctx: RunContextImpl, next: Next) => Promise<void> | void;
+export type Layer = (ctx: Context, next: Next) => Promise<void> | void;
 
-export function buildLayers(pre: CompiledHook[], post: CompiledHook[], middleware: readonly Layer[], terminal: Layer): Layer[] {
-  const layers: Layer[] = [];
-  for (let i = post.length - 1; i >= 0; i--) {
-    const hook = post[i]!;
+export interface LayerPlan {
+  outer: readonly Layer[];
+  pre: readonly CompiledHook[];
+  post: readonly CompiledHook[];
+  inner: readonly Layer[];
+  terminal: Layer;
+  /** Between the outer middleware and the post-hooks: seals the output once the post-hooks have run. */
+  seal: Layer | undefined;
+  /** After the last pre-hook: snapshots the arguments for the background pre-hooks. */
+  holdPre: Layer | undefined;
+}
+
+export function buildLayers(plan: LayerPlan): Layer[] {
+  const layers: Layer[] = [...plan.outer];
+  if (plan.seal !== undefined) layers.push(plan.seal);
+  for (let i = plan.post.length - 1; i >= 0; i--) {
+    const hook = plan.post[i]!;
     if (hook.kind !== 'background') layers.push(hook.call === undefined ? chunkPostLayer(hook) : postLayer(hook));
   }
-  for (const hook of pre) if (hook.kind !== 'background') layers.push(preLayer(hook));
-  const preBackground = pre.filter((h) => h.kind === 'background');
-  // Snapshot after the last pre-hook, so a background pre-hook sees what every guardrail left (masked input).
-  if (preBackground.length > 0) layers.push(backgroundLayer(preBackground));
-  layers.push(...middleware, terminal);
+  for (const hook of plan.pre) if (hook.kind !== 'background') layers.push(preLayer(hook));
+  if (plan.holdPre !== undefined) layers.push(plan.holdPre);
+  layers.push(...plan.inner, plan.terminal);
   return layers;
 }
 
 function preLayer(hook: CompiledHook): Layer {
   return function pre_hook(ctx, next) {
-    return runHook(ctx, hook, ctx.preArgs(), next);
+    const run = ctx[RUN] as HookRun;
+    const args = run.preArgs();
+    return runHook(run, hook, args, () => {
+      // A pre-hook may assign a new `runInput` instead of editing it: the model sees what the pre-hooks left.
+      if (args.runInput !== ctx.input) adoptInput(ctx, args, hook);
+      return next();
+    });
   };
+}
+
+function adoptInput(ctx: Context, args: { runInput: unknown }, hook: CompiledHook): void {
+  const input = args.runInput as { inputContent?: unknown } | null;
+  const content = input?.inputContent;
+  if (typeof content !== 'string' && !Array.isArray(content)) {
+    args.runInput = ctx.input;
+    throw new TypeError(`pre-hook "${hook.name}" set runInput to something without inputContent (a string or chat messages); edit args.runInput.inputContent instead`);
+  }
+  ctx.input = input as Context['input'];
 }
 
 function postLayer(hook: CompiledHook): Layer {
@@ -38,10 +64,11 @@ function postLayer(hook: CompiledHook): Layer {
   const skipWhenStreamUnchanged = hook.chunk !== undefined;
   return function post_hook(ctx, next) {
     return next().then(() => {
-      if (skipWhenStreamUnchanged && ctx._stream !== undefined && ctx.output.content === ctx._stream.checkedText) {
-        return runStep(ctx, hook, noop, undefined);
+      const run = ctx[RUN] as HookRun;
+      if (skipWhenStreamUnchanged && run.checkedText !== undefined && ctx.output.content === run.checkedText) {
+        return runStep(run, hook, noop, undefined);
       }
-      return runHook(ctx, hook, ctx.postArgs());
+      return runHook(run, hook, run.postArgs());
     });
   };
 }
@@ -50,13 +77,12 @@ function postLayer(hook: CompiledHook): Layer {
 function chunkPostLayer(hook: CompiledHook): Layer {
   return function chunk_post_hook(ctx, next) {
     return next().then(() => {
+      const run = ctx[RUN] as HookRun;
       const output = ctx.output;
       const text = output.content;
-      if (text === undefined || (ctx._stream !== undefined && text === ctx._stream.checkedText)) {
-        return runStep(ctx, hook, noop, undefined);
-      }
+      if (text === undefined || text === run.checkedText) return runStep(run, hook, noop, undefined);
       const args: ChunkCheckArgs = { text, released: '', final: true, runContext: ctx as never };
-      return runStep(ctx, hook, (a: ChunkCheckArgs) => {
+      return runStep(run, hook, (a: ChunkCheckArgs) => {
         const result = hook.chunk!(a);
         const apply = (r: typeof result) => {
           const verdict = r as { text?: string } | void;
@@ -65,13 +91,6 @@ function chunkPostLayer(hook: CompiledHook): Layer {
         return result instanceof Promise ? result.then(apply) : apply(result);
       }, args);
     });
-  };
-}
-
-function backgroundLayer(hooks: CompiledHook[]): Layer {
-  return function background_pre_hooks(ctx, next) {
-    holdBackgroundJobs(ctx, hooks, 'pre');
-    return next();
   };
 }
 

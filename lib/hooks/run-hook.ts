@@ -1,11 +1,33 @@
 /**
- * Calls one compiled hook with its events, its time limit and its failure policy. Sync hooks cost no promise:
- * only a returned thenable is awaited.
+ * Calls one compiled hook with its events, its time limit and the one fail-closed rule. Sync hooks cost no
+ * promise: only a returned thenable is awaited.
  */
-import type { RunContextImpl } from '../context.ts';
 import { HookTimeoutError, errorSummary, isCheckError } from '../errors.ts';
-import type { HookArgs } from '../types.ts';
+import type { AgentEventName, AgentEvents } from '../events/types.ts';
+import type { HookArgs, PostHookArgs, PreHookArgs } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
+
+/**
+ * What a hook call needs of its run. The run engine's `RunState` implements it; hooks and the stream's release
+ * buffer see only this, so they never import the engine.
+ */
+export interface HookRun {
+  readonly runId: string;
+  readonly signal: AbortSignal;
+  /** The hook whose failure ended the run, for `RunErrorInfo.hookName`. */
+  failedHook: string | undefined;
+  /** The first verdict raised in this run. Final: the run fails with it however the chain returns. */
+  verdict: unknown;
+  /** The text the stream's chunk checks cleared, when the run streams. */
+  readonly checkedText: string | undefined;
+  /** The run's debugMode: log each hook's duration and outcome. */
+  readonly debug: boolean;
+  log(line: string): void;
+  wants(event: AgentEventName): boolean;
+  emit<K extends AgentEventName>(event: K, payload: AgentEvents[K]): void;
+  preArgs(): PreHookArgs<object, object>;
+  postArgs(): PostHookArgs<object, object>;
+}
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
@@ -15,64 +37,73 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
  * Runs `hook.call(args)`, then `next` if given. Returns undefined only when the hook finished synchronously and
  * there is no `next`. An async hook costs one promise hop: completion and `next` ride on the same `then`.
  */
-export function runHook(ctx: RunContextImpl, hook: CompiledHook, args: HookArgs, next?: () => Promise<void>): Promise<void> | undefined {
-  return runStep(ctx, hook, hook.call!, args, next);
+export function runHook(run: HookRun, hook: CompiledHook, args: HookArgs<object, object>, next?: () => Promise<void>): Promise<void> | undefined {
+  return runStep(run, hook, hook.call!, args, next);
 }
 
 /** The same policy for any step of a hook (its whole check, or one chunk check). */
 export function runStep<A>(
-  ctx: RunContextImpl,
+  run: HookRun,
   hook: CompiledHook,
   step: (args: A) => unknown,
   args: A,
   next?: () => Promise<void>,
 ): Promise<void> | undefined {
   const started = hook.phase === 'pre' ? 'pre_hook_started' : 'post_hook_started';
-  if (ctx.wants(started)) ctx.emit(started, { runId: ctx.runId, hookName: hook.name });
+  if (run.wants(started)) run.emit(started, { runId: run.runId, hookName: hook.name });
+  const t0 = run.debug ? performance.now() : 0;
   let result: unknown;
   try {
     result = step(args);
   } catch (error) {
-    failed(ctx, hook, error);
+    failClosed(run, hook, error, hook.phase, t0);
     return next === undefined ? undefined : next();
   }
   if (isThenable(result)) {
     const settled = hook.timeoutMs === undefined ? result : withTimeout(result, hook.name, hook.timeoutMs);
     return Promise.resolve(settled).then(
       () => {
-        completed(ctx, hook);
+        completed(run, hook, t0);
         return next === undefined ? undefined : next();
       },
       (error: unknown) => {
-        failed(ctx, hook, error);
+        failClosed(run, hook, error, hook.phase, t0);
         return next === undefined ? undefined : next();
       },
     );
   }
-  completed(ctx, hook);
+  completed(run, hook, t0);
   return next === undefined ? undefined : next();
 }
 
-function completed(ctx: RunContextImpl, hook: CompiledHook): void {
+function completed(run: HookRun, hook: CompiledHook, t0: number): void {
+  if (run.debug) debugLine(run, hook, hook.phase, 'passed', t0);
   const name = hook.phase === 'pre' ? 'pre_hook_completed' : 'post_hook_completed';
-  if (ctx.wants(name)) ctx.emit(name, { runId: ctx.runId, hookName: hook.name });
+  if (run.wants(name)) run.emit(name, { runId: run.runId, hookName: hook.name });
 }
 
-/** Fail closed: rethrow, unless the hook is failOpen and the error is a malfunction rather than a verdict. */
-function failed(ctx: RunContextImpl, hook: CompiledHook, error: unknown): undefined {
-  if (!hook.failOpen || isCheckError(error) || ctx.signal.aborted) {
-    ctx._failedHook ??= hook.name;
+/**
+ * The one fail-closed rule, for whole hooks, chunk checks and (next) tool hooks: a verdict, a crash of a hook that
+ * is not `failOpen`, or any failure of an aborted run is recorded and rethrown; a verdict is also recorded as the
+ * run's verdict, so no middleware can swallow it. A `failOpen` hook's crash is reported and the run goes on.
+ */
+export function failClosed(run: HookRun, hook: CompiledHook, error: unknown, phase: 'pre' | 'post' | 'chunk', t0?: number): undefined {
+  const verdict = isCheckError(error);
+  if (verdict || !hook.failOpen || run.signal.aborted) {
+    run.failedHook ??= hook.name;
+    if (verdict) run.verdict ??= error;
+    if (run.debug) debugLine(run, hook, phase, verdict ? `blocked (${error.checkTrigger})` : `failed: ${errorSummary(error).name}`, t0);
     throw error;
   }
-  ctx.emit('hook_failed', {
-    runId: ctx.runId,
-    hookName: hook.name,
-    phase: hook.phase,
-    error: errorSummary(error),
-  });
+  if (run.debug) debugLine(run, hook, phase, `failed open: ${errorSummary(error).name}`, t0);
+  run.emit('hook_failed', { runId: run.runId, hookName: hook.name, phase, error: errorSummary(error) });
   return undefined;
 }
 
+function debugLine(run: HookRun, hook: CompiledHook, phase: string, outcome: string, t0: number | undefined): void {
+  const took = t0 === undefined || t0 === 0 ? '' : ` in ${(performance.now() - t0).toFixed(2)} ms`;
+  run.log(`hookchain: run ${run.runId} ${phase}-hook "${hook.name}" ${outcome}${took}`);
+}
 
 /** Rejects with HookTimeoutError after `ms`; a late rejection of the hook is absorbed, never unhandled. */
 export function withTimeout(work: PromiseLike<unknown>, hookName: string, ms: number): Promise<unknown> {

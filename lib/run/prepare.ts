@@ -1,18 +1,18 @@
 /**
  * Preparing a run: validate the input and options, take the session's lock, load (or start) the session and build
- * the run's context. Nothing here runs a hook.
+ * the run's context and state. Nothing here runs a hook.
  */
 import { randomUUID } from 'node:crypto';
-import type { Agent } from '../agent.ts';
 import { clone } from '../clone.ts';
-import { RunContextImpl } from '../context.ts';
+import { Context } from '../context.ts';
 import { HookchainConfigError } from '../errors.ts';
-import { describe } from '../options.ts';
 import { isThenable } from '../hooks/run-hook.ts';
+import { checkOptions, describe, is } from '../options.ts';
 import { sessionHistory } from '../sessions/history.ts';
 import { sessionLocks, type SessionLocks } from '../sessions/lock.ts';
 import type { StreamState } from '../streaming/stream-state.ts';
-import type { AgentSession, ChatMessage, DefaultDependencies, DefaultState, Metadata, RunInput, RunOutput } from '../types.ts';
+import type { AgentSession, ChatMessage, ContentPart, DefaultDependencies, DefaultState, Metadata, RunInput, RunOutput } from '../types.ts';
+import { RunState, type RunEngine } from './state.ts';
 
 export interface RunOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
   /** Load, continue and save this session. Without it the run is a one-off: nothing is loaded or stored. */
@@ -26,25 +26,32 @@ export interface RunOptions<State extends object = DefaultState, Deps extends ob
   metadata?: Metadata;
   /** Wins over the agent's `debugMode` (also when false). */
   debugMode?: boolean;
-  /** Aborting cancels the run: status 'cancelled', the promise rejects with an AbortError. */
+  /** Aborting cancels the run: status 'cancelled', the promise rejects with a `RunAbortedError` (name `'AbortError'`). */
   signal?: AbortSignal;
 }
 
-const RUN_OPTIONS = new Set(['sessionId', 'userId', 'sessionState', 'dependencies', 'metadata', 'debugMode', 'signal']);
+const RUN_OPTIONS = {
+  sessionId: is.nonEmptyString,
+  userId: is.nonEmptyString,
+  sessionState: is.object,
+  dependencies: is.object,
+  metadata: is.object,
+  debugMode: is.boolean,
+  signal: (v: unknown) => (v instanceof AbortSignal ? undefined : 'an AbortSignal'),
+};
 /** The signal of a run nobody can cancel: `raceAbort` skips its listener entirely. */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
 
-export async function prepareRun(
-  agent: Agent<object, object>,
+export async function prepare(
+  engine: RunEngine,
   input: unknown,
   options: RunOptions<object, object> | undefined,
   stream: StreamState | undefined,
-): Promise<RunContextImpl> {
+): Promise<RunState> {
   const startedAt = performance.now();
   const runInput = toRunInput(input);
-  const opts = options ?? {};
-  if (options !== undefined) checkRunOptions(options);
+  const opts = options === undefined ? {} : checkOptions<RunOptions<object, object>>('run()', options, RUN_OPTIONS);
   // Without a sessionId there is nothing to continue: the run gets a fresh session that is never stored, so a
   // stateless server does not fill its store (and the heap) with sessions nobody asked for.
   const persist = opts.sessionId !== undefined;
@@ -52,14 +59,15 @@ export async function prepareRun(
   // A one-off session is named after its only run (one UUID per run instead of two).
   const sessionId = opts.sessionId ?? runId;
   const signal = stream?.signal ?? opts.signal ?? NEVER_ABORTED;
-  const locks = persist ? await lockSession(agent, sessionId, signal) : undefined;
+  const locks = persist ? await lockSession(engine, sessionId, signal) : undefined;
   let session: AgentSession<object>;
   try {
-    session = persist ? await loadSession(agent, sessionId, opts) : newSession(agent, sessionId, opts);
+    session = persist ? await loadSession(engine, sessionId, opts) : newSession(engine, sessionId, opts);
   } catch (error) {
     locks?.release(sessionId);
     throw error;
   }
+  const agent = engine.agent;
   const output: RunOutput = {
     runId,
     sessionId,
@@ -68,37 +76,28 @@ export async function prepareRun(
     userId: opts.userId,
     content: undefined,
     status: 'running',
-    model: agent.model.id,
+    model: engine.model.id,
     input: runInput,
     messages: [],
     metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, durationMs: 0 },
     error: undefined,
     createdAt: Date.now(),
   };
-  const dependencies = opts.dependencies === undefined ? agent.dependencies : { ...agent.dependencies, ...opts.dependencies };
-  const metadata = { ...agent.metadata, ...opts.metadata };
-  const ctx = new RunContextImpl(agent, runId, runInput, output, session, dependencies, metadata, opts.userId, opts.debugMode ?? agent.debugMode, signal, startedAt);
-  ctx._stream = stream;
-  ctx._persist = persist;
-  ctx._sessionLocks = locks;
-  if (agent.addHistoryToContext) ctx._history = sessionHistory(session.runs, agent.numHistoryRuns);
-  return ctx;
+  const dependencies = opts.dependencies === undefined ? engine.dependencies : { ...engine.dependencies, ...opts.dependencies };
+  const metadata = { ...engine.metadata, ...opts.metadata };
+  const ctx = new Context(agent, runId, runInput, output, session, dependencies, metadata, opts.userId, opts.debugMode ?? engine.debugMode, signal);
+  const run = new RunState(engine, ctx, stream, persist, locks, startedAt);
+  if (engine.historyRuns !== undefined) run.history = sessionHistory(session.runs, engine.historyRuns);
+  stream?.attach(run, ctx as never, engine.emitter);
+  return run;
 }
 
 /** Waits for this session's turn: runs of one session go one at a time, from load to save (docs/sessions.md). */
-async function lockSession(agent: Agent<object, object>, sessionId: string, signal: AbortSignal): Promise<SessionLocks> {
-  const locks = sessionLocks(agent.sessionStore);
+async function lockSession(engine: RunEngine, sessionId: string, signal: AbortSignal): Promise<SessionLocks> {
+  const locks = sessionLocks(engine.store);
   const turn = locks.acquire(sessionId, signal === NEVER_ABORTED ? undefined : signal);
   if (turn !== undefined) await turn;
   return locks;
-}
-
-/** Lets the next run of the session in; `agent.execute` calls it once the run has settled, whichever way. */
-export function releaseSession(ctx: RunContextImpl): void {
-  const locks = ctx._sessionLocks;
-  if (locks === undefined) return;
-  ctx._sessionLocks = undefined;
-  locks.release(ctx.session.sessionId);
 }
 
 function toRunInput(input: unknown): RunInput {
@@ -119,64 +118,56 @@ function copyMessage(message: unknown, index: number): ChatMessage {
   if (m === null || typeof m !== 'object' || !ROLES.has(m.role)) {
     throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} must be { role: 'user' | 'assistant' | 'system' | 'developer', content }, got ${describe(message)}`);
   }
-  if (typeof m.content === 'string') return { ...m };
-  if (!Array.isArray(m.content)) {
-    throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} content must be a string or an array of content parts, got ${describe(m.content)}`);
+  if (typeof m.content === 'string') {
+    if (m.content.trim() === '') throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} has empty content; send text, or leave the message out`);
+    return { ...m };
   }
-  return { ...m, content: m.content.map((part) => ({ ...part })) };
+  if (!Array.isArray(m.content) || m.content.length === 0) {
+    throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} content must be a non-empty string or a non-empty array of content parts, got ${describe(m.content)}`);
+  }
+  return { ...m, content: m.content.map((part, p) => copyPart(part, index, p)) };
+}
+
+/**
+ * Only the part types the model seam knows: text, which every guardrail reads, and image URLs. An unknown type
+ * (`input_text`, a number, null) would reach the model unchecked, so it is refused here.
+ */
+function copyPart(part: unknown, index: number, p: number): ContentPart {
+  const where = `run(): message ${index} content part ${p}`;
+  if (part === null || typeof part !== 'object') throw new HookchainConfigError('INVALID_INPUT', `${where} must be { type: 'text', text } or { type: 'image_url', image_url: { url } }, got ${describe(part)}`);
+  const { type } = part as { type?: unknown };
+  if (type === 'text' && typeof (part as { text?: unknown }).text === 'string') return { ...(part as ContentPart) };
+  const image = (part as { image_url?: { url?: unknown } }).image_url;
+  if (type === 'image_url' && image !== null && typeof image === 'object' && typeof image.url === 'string') {
+    return { type: 'image_url', image_url: { ...image } } as ContentPart;
+  }
+  throw new HookchainConfigError(
+    'INVALID_INPUT',
+    `${where} has type ${JSON.stringify(type)} with the wrong fields; the supported parts are { type: 'text', text: string } and { type: 'image_url', image_url: { url: string } }`,
+  );
 }
 
 function badInput(got: string): HookchainConfigError {
   return new HookchainConfigError('INVALID_INPUT', `run(): input must be a non-empty string or an array of chat messages, got ${got}`);
 }
 
-function checkRunOptions(options: RunOptions<object, object>): void {
-  if (options === null || typeof options !== 'object') {
-    throw new HookchainConfigError('INVALID_OPTION', `run(): options must be an object like { sessionId }, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!RUN_OPTIONS.has(key)) {
-      throw new HookchainConfigError('UNKNOWN_OPTION', `run(): unknown option "${key}"; known options are ${[...RUN_OPTIONS].join(', ')}`);
-    }
-  }
-  for (const key of ['sessionId', 'userId'] as const) {
-    const v = options[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw runOption(key, 'a non-empty string', v);
-  }
-  for (const key of ['sessionState', 'dependencies', 'metadata'] as const) {
-    const v = options[key];
-    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) throw runOption(key, 'a plain object', v);
-  }
-  if (options.debugMode !== undefined && typeof options.debugMode !== 'boolean') throw runOption('debugMode', 'true or false', options.debugMode);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw runOption('signal', 'an AbortSignal', options.signal);
-}
-
-function runOption(key: string, expected: string, got: unknown): HookchainConfigError {
-  return new HookchainConfigError('INVALID_OPTION', `run(): option "${key}" must be ${expected}, got ${describe(got)}`);
-}
-
-async function loadSession(agent: Agent<object, object>, sessionId: string, opts: RunOptions<object, object>): Promise<AgentSession<object>> {
-  const found = agent.sessionStore.get(sessionId);
+async function loadSession(engine: RunEngine, sessionId: string, opts: RunOptions<object, object>): Promise<AgentSession<object>> {
+  const found = engine.store.get(sessionId);
   const stored = isThenable(found) ? await found : found;
-  let session: AgentSession<object>;
-  if (stored === undefined) {
-    return newSession(agent, sessionId, opts);
-  } else {
-    if (stored.agentId !== agent.id) {
-      throw new HookchainConfigError(
-        'SESSION_AGENT_MISMATCH',
-        `run(): session "${sessionId}" belongs to agent "${stored.agentId}", not "${agent.id}"; use another sessionId or build the agent with id "${stored.agentId}"`,
-      );
-    }
-    session = stored;
+  if (stored === undefined) return newSession(engine, sessionId, opts);
+  if (stored.agentId !== engine.agent.id) {
+    throw new HookchainConfigError(
+      'SESSION_AGENT_MISMATCH',
+      `run(): session "${sessionId}" belongs to agent "${stored.agentId}", not "${engine.agent.id}"; use another sessionId or build the agent with id "${stored.agentId}"`,
+    );
   }
-  if (opts.sessionState !== undefined) Object.assign(session.sessionState, opts.sessionState);
-  return session;
+  if (opts.sessionState !== undefined) Object.assign(stored.sessionState, opts.sessionState);
+  return stored;
 }
 
-function newSession(agent: Agent<object, object>, sessionId: string, opts: RunOptions<object, object>): AgentSession<object> {
+function newSession(engine: RunEngine, sessionId: string, opts: RunOptions<object, object>): AgentSession<object> {
   const now = Date.now();
-  const sessionState = clone(agent.sessionState);
+  const sessionState = clone(engine.sessionState);
   if (opts.sessionState !== undefined) Object.assign(sessionState, opts.sessionState);
-  return { sessionId, agentId: agent.id, userId: opts.userId, sessionState, runs: [], createdAt: now, updatedAt: now };
+  return { sessionId, agentId: engine.agent.id, userId: opts.userId, sessionState, runs: [], createdAt: now, updatedAt: now };
 }

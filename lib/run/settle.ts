@@ -1,20 +1,128 @@
 /**
- * Settling a run: completed (frozen record saved, background jobs flushed, `run_completed`) or failed (blocked
- * content removed, record saved, jobs dropped, `run_error`, the error rethrown with `runOutput`).
+ * Settling a run: sealed (completed and frozen once the post-hooks have run), then completed (saved, background
+ * jobs flushed, `run_completed`) or failed (blocked content removed, saved, jobs dropped, `run_error`, the error
+ * rethrown with `runOutput`).
  */
-import { holdBackgroundJobs } from '../background/hold.ts';
-import type { RunContextImpl } from '../context.ts';
-import { InputCheckError, RunAbortedError, errorSummary, isCheckError } from '../errors.ts';
+import { HookchainConfigError, RunAbortedError, errorSummary, isCheckError, isInputCheckError, isRunAbortedError } from '../errors.ts';
+import { backgroundJobs } from '../background/hold.ts';
 import { isThenable } from '../hooks/run-hook.ts';
 import type { ChatMessage, RunErrorInfo, RunOutput } from '../types.ts';
-import { NEVER_ABORTED } from './prepare.ts';
+import type { RunState } from './state.ts';
+
+/**
+ * The post-hooks have run and no verdict stands: the output becomes the final record (status, answer message,
+ * duration) and is frozen, so middleware outside the post-hooks can read it but not change it.
+ */
+export function seal(run: RunState): void {
+  if (run.verdict !== undefined) throw run.verdict;
+  const output = run.ctx.output;
+  const content = output.content;
+  if (content !== undefined && typeof content !== 'string') {
+    throw new HookchainConfigError('INVALID_OUTPUT', `run ${run.runId}: output content must be a string, got ${typeof content}; a post-hook or middleware set it (set ctx.output.content to text)`);
+  }
+  run.stream?.releaseHeld(content);
+  output.status = 'completed';
+  if (content !== undefined) output.messages.push({ role: 'assistant', content });
+  output.metrics.durationMs = performance.now() - run.startedAt;
+  freezeOutput(output);
+  run.sealed = true;
+}
+
+export async function complete(run: RunState): Promise<RunOutput> {
+  const { ctx, engine } = run;
+  const { output, session } = ctx;
+  if (run.persist) {
+    session.runs.push(output);
+    session.updatedAt = Date.now();
+    const saved = engine.store.save(session);
+    if (isThenable(saved)) await saved;
+  }
+  // Snapshotted only now, so background post-hooks see the final, frozen output (status, metrics, answer).
+  if (engine.postBackground.length > 0) {
+    run.holdJobs(backgroundJobs(engine.postBackground, run.postArgs(), run.runId, engine.reporter));
+  }
+  const jobs = run.jobs;
+  if (jobs !== undefined) {
+    run.jobs = undefined;
+    for (const job of jobs) {
+      try {
+        const accepted = engine.queue.enqueue(job);
+        if (isThenable(accepted)) await accepted;
+      } catch (error) {
+        engine.reporter.failed(job, -1, error, 'rejected');
+      }
+    }
+  }
+  if (run.wants('run_completed')) run.emit('run_completed', { runId: run.runId, output });
+  if (ctx.debugMode) engine.logger.debug(`hookchain: run ${run.runId} completed in ${output.metrics.durationMs.toFixed(2)} ms`);
+  return output;
+}
+
+export async function fail(run: RunState, thrown: unknown): Promise<never> {
+  const { ctx, engine } = run;
+  const session = ctx.session;
+  const aborted = ctx.signal.aborted;
+  // A verdict is final: whatever else went wrong after it (a middleware's own crash), the run fails with it.
+  const cause = run.verdict ?? thrown;
+  const error = aborted && !isRunAbortedError(cause) ? new RunAbortedError(ctx.signal.reason) : cause;
+  run.jobs = undefined;
+  run.stream?.discard();
+  // A failure after the output was frozen (the store refused the completed run, an outer middleware's after-part
+  // threw) settles a fresh copy.
+  const frozen = Object.isFrozen(ctx.output);
+  const stored = run.persist && session.runs[session.runs.length - 1] === ctx.output;
+  if (stored) session.runs.pop();
+  const sealed = ctx.output;
+  const answered = frozen && sealed.status === 'completed' && sealed.content !== undefined;
+  const output: RunOutput = frozen ? { ...sealed, metrics: { ...sealed.metrics }, messages: answered ? sealed.messages.slice(0, -1) : sealed.messages.slice() } : sealed;
+  output.status = aborted ? 'cancelled' : 'error';
+  output.content = undefined; // blocked or unfinished text goes nowhere: not to the caller, the store or events
+  if (isInputCheckError(error)) {
+    // Here the blocked text is the input itself (unmasked PII, an injection): keep none of it in the record.
+    output.input = { inputContent: '' };
+    output.messages = [];
+  }
+  output.error = errorInfo(error, run);
+  output.metrics.durationMs = performance.now() - run.startedAt;
+  freezeOutput(output);
+  if (run.persist) {
+    session.runs.push(output);
+    session.updatedAt = Date.now();
+    try {
+      const saved = engine.store.save(session);
+      if (isThenable(saved)) await saved;
+    } catch (saveError) {
+      engine.logger.warn(`hookchain: run ${run.runId} failed and its session "${session.sessionId}" could not be saved either`, saveError);
+    }
+  }
+  run.emit('run_error', { runId: run.runId, error: output.error, output });
+  if (ctx.debugMode) {
+    const by = output.error.hookName === undefined ? '' : ` by hook "${output.error.hookName}"`;
+    const trigger = output.error.checkTrigger === undefined ? '' : ` (${output.error.checkTrigger})`;
+    engine.logger.debug(`hookchain: run ${run.runId} ${output.status}: ${output.error.type}${trigger}${by} after ${output.metrics.durationMs.toFixed(2)} ms`);
+  }
+  if (error !== null && typeof error === 'object' && Object.isExtensible(error)) (error as { runOutput?: RunOutput }).runOutput = output;
+  throw error;
+}
+
+function errorInfo(error: unknown, run: RunState): RunErrorInfo {
+  if (isCheckError(error)) {
+    const info: RunErrorInfo = { type: error.type, name: error.name, message: error.message, checkTrigger: error.checkTrigger };
+    if (error.additionalData !== undefined) info.additionalData = error.additionalData;
+    if (run.failedHook !== undefined) info.hookName = run.failedHook;
+    return info;
+  }
+  const { name, message } = errorSummary(error);
+  if (isRunAbortedError(error)) return { type: 'abort_error', name, message };
+  if (run.failedHook !== undefined) return { type: 'hook_error', name, message, hookName: run.failedHook };
+  return { type: run.modelFailed ? 'model_error' : 'middleware_error', name, message };
+}
 
 /**
  * Settles with the chain, or rejects as soon as the run is aborted: a hook that ignores the signal cannot hold
  * the caller. The abandoned chain's own failure is absorbed.
  */
 export function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal === NEVER_ABORTED) return work;
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       work.catch(() => {});
@@ -32,87 +140,6 @@ export function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<voi
       },
     );
   });
-}
-
-export async function finishRun(ctx: RunContextImpl): Promise<RunOutput> {
-  const { output, session, agent } = ctx;
-  ctx._stream?.releaseHeld();
-  output.status = 'completed';
-  if (output.content !== undefined) output.messages.push({ role: 'assistant', content: output.content });
-  output.metrics.durationMs = performance.now() - ctx._startedAt;
-  freezeOutput(output);
-  if (ctx._persist) {
-    session.runs.push(output);
-    session.updatedAt = Date.now();
-    const saved = agent.sessionStore.save(session);
-    if (isThenable(saved)) await saved;
-  }
-  // Snapshotted only now, so background post-hooks see the final, frozen output (status, metrics, answer).
-  if (agent._postBackground.length > 0) holdBackgroundJobs(ctx, agent._postBackground, 'post');
-  const jobs = ctx._jobs;
-  if (jobs !== undefined) {
-    ctx._jobs = undefined;
-    for (const job of jobs) {
-      try {
-        const accepted = agent.backgroundQueue.enqueue(job);
-        if (isThenable(accepted)) await accepted;
-      } catch (error) {
-        agent.backgroundReporter.failed(job, -1, error, 'rejected');
-      }
-    }
-  }
-  if (ctx.wants('run_completed')) ctx.emit('run_completed', { runId: ctx.runId, output });
-  if (ctx.debugMode) agent.logger.debug(`hookchain: run ${ctx.runId} completed in ${output.metrics.durationMs.toFixed(1)} ms`);
-  return output;
-}
-
-export async function finishFailedRun(ctx: RunContextImpl, thrown: unknown): Promise<never> {
-  const { session, agent } = ctx;
-  const aborted = ctx.signal.aborted;
-  const error = aborted && !(thrown instanceof RunAbortedError) ? new RunAbortedError(ctx.signal.reason) : thrown;
-  ctx._jobs = undefined;
-  ctx._stream?.discard();
-  // A failure after the output was frozen (the store refused the completed run) settles a fresh copy.
-  const saveFailed = Object.isFrozen(ctx.output);
-  if (saveFailed && ctx._persist) session.runs.pop();
-  const output: RunOutput = saveFailed ? { ...ctx.output, metrics: { ...ctx.output.metrics }, messages: ctx.output.messages.slice(0, -1) } : ctx.output;
-  output.status = aborted ? 'cancelled' : 'error';
-  output.content = undefined; // blocked or unfinished text goes nowhere: not to the caller, the store or events
-  if (error instanceof InputCheckError) {
-    // Here the blocked text is the input itself (unmasked PII, an injection): keep none of it in the record.
-    output.input = { inputContent: '' };
-    output.messages = [];
-  }
-  output.error = errorInfo(error, ctx);
-  output.metrics.durationMs = performance.now() - ctx._startedAt;
-  freezeOutput(output);
-  if (!saveFailed && ctx._persist) {
-    session.runs.push(output);
-    session.updatedAt = Date.now();
-    try {
-      const saved = agent.sessionStore.save(session);
-      if (isThenable(saved)) await saved;
-    } catch (saveError) {
-      agent.logger.warn(`hookchain: run ${ctx.runId} failed and its session "${session.sessionId}" could not be saved either`, saveError);
-    }
-  }
-  ctx.emit('run_error', { runId: ctx.runId, error: output.error, output });
-  if (ctx.debugMode) agent.logger.debug(`hookchain: run ${ctx.runId} ${output.status}: ${output.error.type} ${output.error.name}`);
-  if (error !== null && typeof error === 'object' && Object.isExtensible(error)) (error as { runOutput?: RunOutput }).runOutput = output;
-  throw error;
-}
-
-function errorInfo(error: unknown, ctx: RunContextImpl): RunErrorInfo {
-  if (isCheckError(error)) {
-    const info: RunErrorInfo = { type: error.type, name: error.name, message: error.message, checkTrigger: error.checkTrigger };
-    if (error.additionalData !== undefined) info.additionalData = error.additionalData;
-    if (ctx._failedHook !== undefined) info.hookName = ctx._failedHook;
-    return info;
-  }
-  const { name, message } = errorSummary(error);
-  if (error instanceof RunAbortedError) return { type: 'abort_error', name, message };
-  if (ctx._failedHook !== undefined) return { type: 'hook_error', name, message, hookName: ctx._failedHook };
-  return { type: ctx._modelFailed ? 'model_error' : 'middleware_error', name, message };
 }
 
 /** A finished run is a record: frozen, so the store, history and background snapshots can share it safely. */

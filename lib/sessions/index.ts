@@ -1,4 +1,4 @@
-/** Session stores, their errors, and the types for writing one. */
+/** `hookchain/sessions`: the stores, their errors, and the types and helpers for writing a store. */
 export { MemorySessionStore, type MemorySessionStoreOptions } from './memory.ts';
 export { SqliteSessionStore, type SqliteSessionStoreOptions } from './sqlite.ts';
 export { SessionConflictError, SessionStoreError, type SessionStoreErrorCode } from './errors.ts';

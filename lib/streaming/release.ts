@@ -3,11 +3,9 @@
  * each check may rewrite its pending text and hold back a tail, which is presented again with the next delta.
  * Work per delta is the delta plus what the checks hold, so total work stays linear in the output.
  */
-import type { RunContextImpl } from '../context.ts';
-import { errorSummary, isCheckError } from '../errors.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
 import type { CompiledHook } from '../hooks/compile.ts';
-import { isThenable, withTimeout } from '../hooks/run-hook.ts';
+import { failClosed, isThenable, withTimeout, type HookRun } from '../hooks/run-hook.ts';
 
 interface Stage {
   readonly hook: CompiledHook;
@@ -27,10 +25,9 @@ interface Stage {
 
 export class ReleasePipeline {
   private readonly stages: Stage[];
-  private readonly ctx: RunContextImpl;
+  private readonly run: HookRun;
 
-  constructor(hooks: readonly CompiledHook[], ctx: RunContextImpl) {
-    const runContext = ctx as unknown as ChunkCheckArgs['runContext'];
+  constructor(hooks: readonly CompiledHook[], run: HookRun, runContext: ChunkCheckArgs['runContext']) {
     this.stages = hooks.map((hook) => ({
       hook,
       pending: '',
@@ -39,7 +36,7 @@ export class ReleasePipeline {
       check: hook.chunk!,
       lookBehind: hook.chunkLookBehind,
     }));
-    this.ctx = ctx;
+    this.run = run;
   }
 
   /** Feeds `delta` through every stage; resolves (or returns, when all checks are sync) with the cleared text. */
@@ -99,15 +96,8 @@ export class ReleasePipeline {
     return released;
   }
 
-  /** Same policy as whole-output hooks: verdicts and crashes end the stream unless the check is failOpen. */
+  /** The whole-output hooks' rule; a fail-open check that crashed lets its text through unchanged. */
   private failed(hook: CompiledHook, error: unknown): void {
-    const ctx = this.ctx;
-    if (!hook.failOpen || isCheckError(error) || ctx.signal.aborted) {
-      ctx._failedHook ??= hook.name;
-      throw error;
-    }
-    ctx.emit('hook_failed', { runId: ctx.runId, hookName: hook.name, phase: 'chunk', error: errorSummary(error) });
-    // A fail-open check that crashed lets its text through unchanged.
-    return undefined;
+    return failClosed(this.run, hook, error, 'chunk');
   }
 }

@@ -3,10 +3,11 @@
  * cleared (`checkedText`, which becomes `runOutput.content` for the post-hooks), and the gate that holds text
  * back while a post-hook guardrail without a chunk check still has to see the whole output.
  */
-import type { RunContextImpl } from '../context.ts';
+import type { SafeEmitter } from '../events/emitter.ts';
 import type { AgentEventName, AgentEvents, RunEvent } from '../events/types.ts';
+import type { ChunkCheckArgs } from '../guardrails/base.ts';
 import type { CompiledHook } from '../hooks/compile.ts';
-import { isThenable } from '../hooks/run-hook.ts';
+import { isThenable, type HookRun } from '../hooks/run-hook.ts';
 import type { EventQueue } from './event-queue.ts';
 import { ReleasePipeline } from './release.ts';
 
@@ -15,11 +16,14 @@ export class StreamState {
   readonly signal: AbortSignal = this.controller.signal;
   checkedText = '';
   private pipeline: ReleasePipeline | undefined;
-  private ctx: RunContextImpl | undefined;
+  private runId = '';
+  private emitter: SafeEmitter<AgentEvents> | undefined;
   private readonly queue: EventQueue;
   private readonly gated: boolean;
-  private readonly chunkHooks: CompiledHook[];
-  private held = '';
+  private readonly chunkHooks: readonly CompiledHook[];
+  /** A high surrogate that ended the last delta: never released (or checked) without its other half. */
+  private split = '';
+  private held = false;
 
   constructor(queue: EventQueue, postHooks: readonly CompiledHook[]) {
     this.queue = queue;
@@ -27,9 +31,10 @@ export class StreamState {
     this.gated = postHooks.some((h) => h.gatesStream);
   }
 
-  attach(ctx: RunContextImpl): void {
-    this.ctx = ctx;
-    if (this.chunkHooks.length > 0) this.pipeline = new ReleasePipeline(this.chunkHooks, ctx);
+  attach(run: HookRun, runContext: ChunkCheckArgs['runContext'], emitter: SafeEmitter<AgentEvents>): void {
+    this.runId = run.runId;
+    this.emitter = emitter;
+    if (this.chunkHooks.length > 0) this.pipeline = new ReleasePipeline(this.chunkHooks, run, runContext);
   }
 
   push<K extends AgentEventName>(event: K, payload: AgentEvents[K]): void {
@@ -38,6 +43,16 @@ export class StreamState {
 
   /** A model delta: through the chunk checks, then out (or into the gate). Waits while the consumer is behind. */
   write(delta: string): void | Promise<void> {
+    if (this.split !== '') {
+      delta = this.split + delta;
+      this.split = '';
+    }
+    const last = delta.charCodeAt(delta.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      this.split = delta.slice(-1);
+      delta = delta.slice(0, -1);
+      if (delta === '') return undefined;
+    }
     const cleared = this.pipeline === undefined ? delta : this.pipeline.push(delta, false);
     if (isThenable(cleared)) return (cleared as Promise<string>).then((text) => this.out(text));
     return this.out(cleared as string);
@@ -45,38 +60,45 @@ export class StreamState {
 
   /** The model's stream has ended: checks release what they held (final call). */
   endOfModel(): void | Promise<void> {
-    if (this.pipeline === undefined) return undefined;
-    const cleared = this.pipeline.push('', true);
+    const rest = this.split;
+    this.split = '';
+    if (this.pipeline === undefined) {
+      if (rest !== '') void this.out(rest);
+      return undefined;
+    }
+    const cleared = this.pipeline.push(rest, true);
     if (isThenable(cleared)) return (cleared as Promise<string>).then((text) => void this.out(text));
     void this.out(cleared as string);
     return undefined;
   }
 
-  /** The post-hooks passed: the gate opens. */
-  releaseHeld(): void {
-    const text = this.held;
-    this.held = '';
-    if (text !== '') this.emitDelta(text);
+  /**
+   * The post-hooks passed: the gate opens on what they left (a gating guardrail may have masked the text), never on
+   * the raw model text it held.
+   */
+  releaseHeld(finalText: string | undefined): void {
+    if (!this.held) return;
+    this.held = false;
+    if (finalText !== undefined && finalText !== '') this.emitDelta(finalText);
   }
 
   /** The run failed: nothing held may leave. */
   discard(): void {
-    this.held = '';
+    this.held = false;
   }
 
   private out(text: string): void | Promise<void> {
     if (text === '') return undefined;
     this.checkedText += text;
-    if (this.gated) this.held += text;
+    if (this.gated) this.held = true;
     else this.emitDelta(text);
     return this.queue.room();
   }
 
   /** The hottest event of a stream: one object serves the consumer and the agent's listeners. */
   private emitDelta(delta: string): void {
-    const ctx = this.ctx!;
-    const event = { type: 'content' as const, runId: ctx.runId, delta };
+    const event = { type: 'content' as const, runId: this.runId, delta };
     this.queue.push(event);
-    if (ctx.agent.hasListeners('content')) ctx.agent.emit('content', event);
+    if (this.emitter!.hasListeners('content')) this.emitter!.emit('content', event);
   }
 }

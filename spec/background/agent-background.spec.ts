@@ -1,6 +1,7 @@
 /** Background hooks through `agent.run()` (PEERS §2 items 17–20; pitfalls 8–10). */
 import { describe, expect, it } from 'vitest';
-import { Agent, BaseGuardrail, DrainQueue, hook, InputCheckError, type BackgroundJob, type HookArgs, type PostHookArgs, type PreHookArgs } from 'hookchain';
+import { Agent, BaseGuardrail, DrainQueue, hook, InputCheckError, type HookArgs, type PostHookArgs, type PreHookArgs } from 'hookchain';
+import type { BackgroundJob } from 'hookchain/background';
 import { OfflineModel } from 'hookchain/testing';
 import { importCompiled } from '../compile-fixture.ts';
 import { trapUnhandledRejections } from './helpers.ts';

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { Agent, SessionStoreError, SqliteSessionStore } from 'hookchain';
+import { Agent, SqliteSessionStore } from 'hookchain';
+import { SessionStoreError } from 'hookchain/sessions';
 import { OfflineModel } from 'hookchain/testing';
 import { capture, run, session } from './contract.ts';
 import { sqliteStore, tempDbPath } from './helpers.ts';

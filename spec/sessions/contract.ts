@@ -3,7 +3,8 @@
  * can import and run it too). `open` returns a fresh, empty store.
  */
 import { describe, expect, it } from 'vitest';
-import { Agent, HookchainConfigError, SessionConflictError, type AgentSession, type PreHookArgs, type RunOutput, type SessionStore } from 'hookchain';
+import { SessionConflictError } from 'hookchain/sessions';
+import { Agent, HookchainConfigError, type AgentSession, type PreHookArgs, type RunOutput, type SessionStore } from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';
 
 export function storeContract(name: string, open: () => SessionStore): void {

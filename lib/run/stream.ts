@@ -2,13 +2,14 @@
  * `agent.stream()`: an async iterable of the run's events plus a `finalOutput` promise. The run starts at the first
  * `next()` (or when `finalOutput` is first read); stopping the iteration early cancels it.
  */
-import type { Agent } from '../agent.ts';
-import type { RunEvent } from '../events/types.ts';
 import { RunAbortedError } from '../errors.ts';
-import { prepareRun, type RunOptions } from '../run/prepare.ts';
+import type { RunEvent } from '../events/types.ts';
+import { EventQueue } from '../streaming/event-queue.ts';
+import { StreamState } from '../streaming/stream-state.ts';
 import type { RunOutput } from '../types.ts';
-import { EventQueue } from './event-queue.ts';
-import { StreamState } from './stream-state.ts';
+import type { RunOptions } from './prepare.ts';
+import { startRun } from './run.ts';
+import type { RunEngine } from './state.ts';
 
 /** Events waiting for a slow consumer before the model read pauses. */
 const HIGH_WATER_MARK = 64;
@@ -18,9 +19,9 @@ export interface RunStream extends AsyncIterable<RunEvent> {
   readonly finalOutput: Promise<RunOutput>;
 }
 
-export function openRunStream(agent: Agent, input: unknown, options: RunOptions | undefined): RunStream {
+export function openRunStream(engine: RunEngine, input: unknown, options: RunOptions<object, object> | undefined): RunStream {
   const queue = new EventQueue(HIGH_WATER_MARK);
-  const state = new StreamState(queue, agent._postHooks);
+  const state = new StreamState(queue, engine.postHooks);
   let settle!: { resolve: (o: RunOutput) => void; reject: (e: unknown) => void };
   const finalOutput = new Promise<RunOutput>((resolve, reject) => (settle = { resolve, reject }));
   // Nobody may be awaiting it (a consumer that only iterates): a failed run must not become an unhandled rejection.
@@ -34,10 +35,8 @@ export function openRunStream(agent: Agent, input: unknown, options: RunOptions 
       const onAbort = () => state.controller.abort(userSignal?.reason);
       userSignal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const ctx = await prepareRun(agent, input, options, state);
-        state.attach(ctx);
         if (userSignal?.aborted) onAbort();
-        settle.resolve(await agent.execute(ctx));
+        settle.resolve(await startRun(engine, input, options, state));
       } catch (error) {
         failure = { error };
         settle.reject(error);

@@ -8,7 +8,7 @@ import type { AgentRef, AgentSession, BaseRunContext, Metadata, RunInput, RunOut
 /** Where the engine keeps its per-run state on a context. Not enumerable in practice: nobody outside lib/run reads it. */
 export const RUN: unique symbol = Symbol('hookchain.run');
 
-/** @internal */
+/** The context class; the public type is `RunContext` (types.ts). */
 export class Context implements BaseRunContext<object, object> {
   readonly runId: string;
   readonly agent: AgentRef;

@@ -37,7 +37,21 @@ export function compileHooks(list: unknown, phase: HookPhase, options: CompileOp
     throw new HookchainConfigError('INVALID_OPTION', `Agent: "${option}" must be an array of hook functions or guardrails, got ${describe(list)}`);
   }
   // Copied: editing the caller's array later must not change a built agent (Agno re-reads its list lazily).
-  return list.map((entry, index) => compileOne(entry, phase, `${option}[${index}]`, options));
+  const hooks = list.map((entry, index) => compileOne(entry, phase, `${option}[${index}]`, options));
+  // Events, errors, debug lines and background jobs are keyed on the name: two hooks of one phase may not share one.
+  const seen = new Map<string, number>();
+  hooks.forEach((h, index) => {
+    const first = seen.get(h.name);
+    if (first !== undefined) {
+      throw new HookchainConfigError(
+        'DUPLICATE_HOOK_NAME',
+        `Agent: ${option}[${first}] and ${option}[${index}] are both named "${h.name}"; events and background jobs are keyed on hook names. ` +
+          'Name one of them: hook({ name })(fn) for a function, or the guardrail option { name }',
+      );
+    }
+    seen.set(h.name, index);
+  });
+  return hooks;
 }
 
 function compileOne(entry: unknown, phase: HookPhase, where: string, options: CompileOptions): CompiledHook {

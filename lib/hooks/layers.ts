@@ -4,7 +4,9 @@
  *   → pre-hooks (declared order) → background pre-hook snapshot → agent.use() middleware → model.
  */
 import { RUN, type Context } from '../context.ts';
+import { HookchainConfigError } from '../errors.ts';
 import type { ChunkCheckArgs } from '../guardrails/base.ts';
+import { describe } from '../options.ts';
 import type { Next } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
 import { runHook, runStep, type HookRun } from './run-hook.ts';
@@ -42,18 +44,22 @@ function preLayer(hook: CompiledHook): Layer {
     const args = run.preArgs();
     return runHook(run, hook, args, () => {
       // A pre-hook may assign a new `runInput` instead of editing it: the model sees what the pre-hooks left.
-      if (args.runInput !== ctx.input) adoptInput(ctx, args, hook);
+      if (args.runInput !== ctx.input) adoptInput(ctx, run, args, hook);
       return next();
     });
   };
 }
 
-function adoptInput(ctx: Context, args: { runInput: unknown }, hook: CompiledHook): void {
+function adoptInput(ctx: Context, run: HookRun, args: { runInput: unknown }, hook: CompiledHook): void {
   const input = args.runInput as { inputContent?: unknown } | null;
   const content = input?.inputContent;
   if (typeof content !== 'string' && !Array.isArray(content)) {
     args.runInput = ctx.input;
-    throw new TypeError(`pre-hook "${hook.name}" set runInput to something without inputContent (a string or chat messages); edit args.runInput.inputContent instead`);
+    run.failedHook ??= hook.name;
+    throw new HookchainConfigError(
+      'INVALID_HOOK_RESULT',
+      `pre-hook "${hook.name}" set args.runInput to ${describe(input)}, which has no inputContent; set args.runInput.inputContent to a string or chat messages`,
+    );
   }
   ctx.input = input as Context['input'];
 }

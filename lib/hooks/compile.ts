@@ -75,6 +75,13 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
       gatesStream: phase === 'post' && chunkCheck === undefined,
     });
   }
+  if (typeof entry === 'function' && /^class\b/.test(Function.prototype.toString.call(entry))) {
+    const guardrail = isGuardrail((entry as { prototype?: unknown }).prototype);
+    throw new HookchainConfigError(
+      'INVALID_HOOK',
+      `Agent: ${where} is ${describe(entry)}${guardrail ? `; pass an instance: new ${(entry as { name: string }).name}()` : '; hooks are functions or guardrail instances'}`,
+    );
+  }
   if (typeof entry !== 'function') {
     const hint =
       entry !== null && typeof entry === 'object' && typeof (entry as { check?: unknown }).check === 'function'

@@ -74,9 +74,18 @@ function postLayer(hook: CompiledHook): Layer {
       if (skipWhenStreamUnchanged && run.checkedText !== undefined && ctx.output.content === run.checkedText) {
         return runStep(run, hook, noop, undefined);
       }
-      return runHook(run, hook, run.postArgs());
+      const done = runHook(run, hook, run.postArgs());
+      return done === undefined ? checkContent(ctx, run, hook) : done.then(() => checkContent(ctx, run, hook));
     });
   };
+}
+
+/** `content` stays text, so that every later output check sees what it became. */
+function checkContent(ctx: Context, run: HookRun, hook: CompiledHook): void {
+  const content = ctx.output.content as unknown;
+  if (content === undefined || typeof content === 'string') return;
+  run.failedHook ??= hook.name;
+  throw new HookchainConfigError('INVALID_OUTPUT', `post-hook "${hook.name}" set runOutput.content to ${describe(content)}; output content must be a string (or undefined)`);
 }
 
 /** An `everyChunk` function: in a run that did not stream (or whose text a post-hook changed) it sees the whole output as one final chunk. */

@@ -3,7 +3,7 @@
  * a bare model call, a hand-written loop that awaits the same hooks, and raw koa-compose with the same layers.
  */
 import compose from 'koa-compose';
-import { Agent, type Model } from 'hookchain';
+import { Agent, hook, type Model } from 'hookchain';
 import { buildMessages } from '../lib/models/messages.ts';
 import { gc, medianNs, type Row, us } from './harness.ts';
 
@@ -14,9 +14,11 @@ const instant: Model = { id: 'instant', invoke: () => Promise.resolve({ content:
 const syncHook = (_args: unknown) => {};
 const asyncHook = async (_args: unknown) => {};
 
-function agentWith(n: number, kind: 'sync' | 'async'): Agent {
+function agentWith(n: number, kind: 'sync' | 'async', model: Model = instant): Agent {
   const fn = kind === 'sync' ? syncHook : asyncHook;
-  return new Agent({ model: instant, preHooks: Array.from({ length: n }, () => fn), postHooks: Array.from({ length: n }, () => fn) });
+  // One function under many names (names are unique per phase); the chain calls the function itself, not a wrapper.
+  const named = (phase: string) => Array.from({ length: n }, (_, i) => hook({ name: `${phase}${i}` })(fn));
+  return new Agent({ model, preHooks: named('pre'), postHooks: named('post') });
 }
 
 /** The plain loop a user would write by hand around the model. */
@@ -106,7 +108,7 @@ export async function benchCore(): Promise<{ overhead: Row[]; perHook: Row[]; me
 async function heapPerRun(): Promise<Row> {
   const parked: (() => void)[] = [];
   const model: Model = { id: 'parked', invoke: () => new Promise((resolve) => parked.push(() => resolve({ content: 'ok' }))) };
-  const agent = new Agent({ model, preHooks: Array.from({ length: 10 }, () => asyncHook), postHooks: Array.from({ length: 10 }, () => asyncHook) });
+  const agent = agentWith(10, 'async', model);
   const count = 5_000;
   const warm = agent.run('warm');
   await new Promise((r) => setTimeout(r, 5));

@@ -1,7 +1,7 @@
 /**
  * The agent (Koa's `Application`): configuration plus the public methods. Every run goes through `lib/run/`,
  * which owns its path; the chain is composed once and reused by every run, and each run gets its own context.
- * See DESIGN §2 (order) and §3 (failure semantics).
+ * docs/hooks.md describes the order and the failure rules.
  */
 import { DrainQueue } from './background/drain-queue.ts';
 import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundReporter } from './background/executor.ts';

@@ -1,4 +1,4 @@
-/** The run onion: order, mutation, arguments (PEERS.md §2 items 1–7), `use()` middleware and isolation between runs. */
+/** The run onion: order, mutation, arguments, `use()` middleware and isolation between runs. */
 import { describe, expect, it } from 'vitest';
 import { Agent, CheckTrigger, InputCheckError, MemorySessionStore, hook, type PostHookArgs, type PreHookArgs } from 'hookchain';
 import { OfflineModel, recordEvents } from 'hookchain/testing';

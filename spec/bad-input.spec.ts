@@ -1,4 +1,4 @@
-/** Bad input fails at once with a message naming the culprit and the fix (DESIGN §3). */
+/** Bad input fails at once with a message naming the culprit and the fix. */
 import { describe, expect, it } from 'vitest';
 import { Agent, BaseGuardrail, HookchainConfigError, MemorySessionStore, OpenAIChat } from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';

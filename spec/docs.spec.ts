@@ -1,6 +1,5 @@
 /**
- * Every ```ts block in README.md and docs/ is type-checked against the real public API (PEERS.md pitfall 19:
- * Agno's docs kept listing hook arguments that no longer existed). Blocks are fragments, so the names they assume
+ * Every ```ts block in README.md and docs/ is type-checked against the real public API (Agno's docs kept listing hook arguments that no longer existed). Blocks are fragments, so the names they assume
  * (`model`, `agent`, a `logger`…) are declared once in a shared prelude; everything from 'hookchain' is real.
  */
 import { readdirSync, readFileSync } from 'node:fs';

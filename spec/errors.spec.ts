@@ -1,4 +1,4 @@
-/** Failure semantics (DESIGN §3; PEERS.md §2 items 8–12): verdicts reject, blocked text goes nowhere, fail closed. */
+/** Failure semantics: verdicts reject, blocked text goes nowhere, fail closed. */
 import { describe, expect, it } from 'vitest';
 import {
   Agent,

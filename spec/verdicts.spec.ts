@@ -1,6 +1,6 @@
 /**
  * A verdict, once raised, is final, and a gate's rewrite is what a stream releases (issue #9 items 1 and 2;
- * DESIGN §3 and §5): no middleware can turn a blocked run into a success, in run() or stream().
+ * docs/hooks.md, docs/streaming.md): no middleware can turn a blocked run into a success, in run() or stream().
  */
 import { describe, expect, it } from 'vitest';
 import { Agent, BaseGuardrail, InputCheckError, MemorySessionStore, OutputCheckError, PIIDetectionGuardrail, hook, type HookArgs, type RunEvent } from 'hookchain';

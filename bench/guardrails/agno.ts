@@ -1,5 +1,5 @@
 /**
- * Agno 2.9.0's published guardrail rules, re-implemented from their description (shared/design/PEERS.md §1.5) to
+ * Agno 2.9.0's published guardrail rules, re-implemented from their description to
  * compare on the same data. Not Agno's code: the same rules, written here.
  */
 export const AGNO_PII: Readonly<Record<string, RegExp>> = {

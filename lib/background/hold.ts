@@ -1,5 +1,5 @@
 /**
- * Background jobs are held by the run until it ends (DESIGN §4): a run that fails drops them, so a guardrail that
+ * Background jobs are held by the run until it ends (docs/background-hooks.md): a run that fails drops them, so a guardrail that
  * rejects also stops the analytics hook placed before it.
  */
 import type { CompiledHook } from '../hooks/compile.ts';

@@ -1,5 +1,5 @@
 /**
- * Builds the onion from compiled hooks (DESIGN §2):
+ * Builds the onion from compiled hooks (docs/hooks.md):
  *   outer middleware → post-hooks (innermost-first, so their after-parts run in declared order)
  *   → pre-hooks (declared order) → background pre-hook snapshot → agent.use() middleware → model.
  */

@@ -1,5 +1,5 @@
 /**
- * The release buffer (DESIGN §5). Streamed text passes every chunk check in declared order before it may leave;
+ * The release buffer (docs/streaming.md). Streamed text passes every chunk check in declared order before it may leave;
  * each check may rewrite its pending text and hold back a tail, which is presented again with the next delta.
  * Work per delta is the delta plus what the checks hold, so total work stays linear in the output.
  */

@@ -1,4 +1,4 @@
-/** Background hooks through `agent.run()` (PEERS §2 items 17–20; pitfalls 8–10). */
+/** Background hooks through `agent.run()`. */
 import { describe, expect, it } from 'vitest';
 import { Agent, BaseGuardrail, DrainQueue, hook, InputCheckError, type HookArgs, type PostHookArgs, type PreHookArgs } from 'hookchain';
 import type { BackgroundJob } from 'hookchain/background';

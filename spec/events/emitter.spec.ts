@@ -1,4 +1,4 @@
-/** Listener isolation (DESIGN §8): eventemitter3 semantics kept, but no listener can break a run. */
+/** Listener isolation: eventemitter3 semantics kept, but no listener can break a run. */
 import { describe, expect, it } from 'vitest';
 import { Agent } from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';

@@ -1,4 +1,4 @@
-/** agent.stream(): same chain and events as run(), leak-free chunk checks, cancellation (DESIGN §5; PEERS §2 items 13–16). */
+/** agent.stream(): same chain and events as run(), leak-free chunk checks, cancellation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, BaseGuardrail, MemorySessionStore, OpenAIChat, OutputCheckError, hook, type ChunkCheckArgs, type HookArgs, type PostHookArgs, type RunEvent } from 'hookchain';
 import { OfflineModel, startFakeOpenAI, type FakeOpenAI } from 'hookchain/testing';

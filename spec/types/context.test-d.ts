@@ -1,5 +1,5 @@
 /**
- * Type tests: a context field is typed exactly where middleware has already set it (DESIGN §1), and hooks are
+ * Type tests: a context field is typed exactly where middleware has already set it, and hooks are
  * checked by phase. Run by `npm test` (vitest typecheck) and by `npm run typecheck`.
  */
 import { describe, expectTypeOf, it } from 'vitest';

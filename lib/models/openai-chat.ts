@@ -1,58 +1,73 @@
 /**
  * Chat Completions through the official `openai` client. `baseURL` points the same code at OpenAI, Ollama, vLLM,
- * LM Studio or any OpenAI-compatible server.
+ * LM Studio or any OpenAI-compatible server. The client comes from `openAIClient`, so `openai` (an optional peer
+ * dependency) is loaded on the first request, not when hookchain is imported.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions/completions';
 import { HookchainConfigError } from '../errors.ts';
+import { checkOptions, isPlainObject, type Rule } from '../options.ts';
 import type { ChatMessage } from '../types.ts';
 import type { Model, ModelRequest, ModelResponse, ModelStreamChunk } from './model.ts';
+import { OPENAI_CLIENT_RULES, openAIClient, type LazyOpenAIClient, type OpenAIClientOptions } from './openai-client.ts';
 
 /** Extra Chat Completions parameters (temperature, max_tokens, …) passed through as they are. */
 export type OpenAIChatParams = Omit<Partial<ChatCompletionCreateParamsBase>, 'model' | 'messages' | 'stream' | 'stream_options'>;
 
-export interface OpenAIChatOptions extends OpenAIChatParams {
+export interface OpenAIChatOptions extends OpenAIChatParams, OpenAIClientOptions {
   /** Model id, e.g. 'gpt-4o-mini' (or the local server's model name). */
   id: string;
-  apiKey?: string;
-  baseURL?: string;
-  /** A ready client (shared connection pool, custom fetch, Azure…); `apiKey`/`baseURL` are then not allowed. */
-  client?: OpenAI;
-  /** Per-request timeout in ms, passed to the client. */
-  timeoutMs?: number;
-  /** Retries the client makes on connection errors and 429/5xx (its default is 2). */
-  maxRetries?: number;
 }
+
+const OWNER = 'OpenAIChat';
+
+// Only OpenAIChat's own options are checked here. The Chat Completions parameters pass through unchecked: the
+// installed openai version defines them (a newer one may add some) and the server rejects a misspelt one.
+const RULES = {
+  id: ((v) => (typeof v === 'string' && v.trim() !== '' ? undefined : "the model name, a non-empty string such as 'gpt-4o-mini'")) as Rule,
+  ...OPENAI_CLIENT_RULES,
+  client: ((v) =>
+    typeof (v as OpenAI | null)?.chat?.completions?.create === 'function' ? undefined : 'an OpenAI client (new OpenAI({ ... })) with chat.completions.create') as Rule,
+};
+
+/** Parameters OpenAIChat sets itself; passing them would be silently overridden, so they are refused. */
+const RESERVED: Readonly<Record<string, string>> = {
+  model: 'the model is the "id" option',
+  messages: 'messages are built from the instructions, the history and the input',
+  stream: 'agent.stream() streams, agent.run() does not',
+  stream_options: 'streaming runs always ask for usage',
+};
 
 export class OpenAIChat implements Model {
   readonly id: string;
-  readonly client: OpenAI;
+  private readonly openai: LazyOpenAIClient;
   private readonly params: OpenAIChatParams;
-  private readonly requestOptions: { timeout?: number; maxRetries?: number };
 
   constructor(options: OpenAIChatOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new HookchainConfigError('INVALID_OPTION', "OpenAIChat: pass options like { id: 'gpt-4o-mini' }");
-    }
+    // checkOptions says what was passed instead of an object; below it checks the own options only.
+    if (!isPlainObject(options)) checkOptions(OWNER, options, RULES, ['id']);
     const { id, apiKey, baseURL, client, timeoutMs, maxRetries, ...params } = options;
-    if (typeof id !== 'string' || id === '') {
-      throw new HookchainConfigError('INVALID_OPTION', "OpenAIChat: option \"id\" (the model name, e.g. 'gpt-4o-mini') is required");
-    }
-    if (client !== undefined && (apiKey !== undefined || baseURL !== undefined)) {
-      throw new HookchainConfigError('INVALID_OPTION', 'OpenAIChat: give either "client" or "apiKey"/"baseURL", not both (configure the client you pass)');
+    checkOptions(OWNER, { id, apiKey, baseURL, client, timeoutMs, maxRetries }, RULES, ['id']);
+    for (const key of Object.keys(params)) {
+      if (Object.hasOwn(RESERVED, key)) {
+        throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: option "${key}" is set by OpenAIChat (${RESERVED[key]}); remove it`);
+      }
     }
     this.id = id;
     this.params = params;
-    this.requestOptions = {};
-    if (timeoutMs !== undefined) this.requestOptions.timeout = timeoutMs;
-    if (maxRetries !== undefined) this.requestOptions.maxRetries = maxRetries;
-    this.client = client ?? createClient(apiKey, baseURL);
+    this.openai = openAIClient({ client, apiKey, baseURL, timeoutMs, maxRetries }, OWNER);
+  }
+
+  /** The `openai` client this model calls: the one passed as `client`, or the one it created (loading `openai`). */
+  getClient(): Promise<OpenAI> {
+    return this.openai.get();
   }
 
   async invoke(request: ModelRequest): Promise<ModelResponse> {
-    const completion = await this.client.chat.completions.create(
+    const client = await this.openai.get();
+    const completion = await client.chat.completions.create(
       { ...this.params, model: this.id, messages: toOpenAIMessages(request.messages), stream: false },
-      { ...this.requestOptions, signal: request.signal },
+      { signal: request.signal },
     );
     const choice = completion.choices[0];
     return {
@@ -64,7 +79,8 @@ export class OpenAIChat implements Model {
   }
 
   async *stream(request: ModelRequest): AsyncIterable<ModelStreamChunk> {
-    const stream = await this.client.chat.completions.create(
+    const client = await this.openai.get();
+    const stream = await client.chat.completions.create(
       {
         ...this.params,
         model: this.id,
@@ -72,7 +88,7 @@ export class OpenAIChat implements Model {
         stream: true,
         stream_options: { include_usage: true },
       },
-      { ...this.requestOptions, signal: request.signal },
+      { signal: request.signal },
     );
     // Pulled lazily: the SSE body is read only as fast as the consumer asks for chunks.
     for await (const chunk of stream) {
@@ -85,19 +101,6 @@ export class OpenAIChat implements Model {
     // The client ends an aborted SSE stream silently instead of throwing; make the cancellation visible.
     if (request.signal.aborted) throw request.signal.reason ?? new Error('aborted');
   }
-}
-
-function createClient(apiKey: string | undefined, baseURL: string | undefined): OpenAI {
-  const url = baseURL ?? process.env['OPENAI_BASE_URL'];
-  // Local OpenAI-compatible servers need no key, but the client insists on one.
-  const key = apiKey ?? process.env['OPENAI_API_KEY'] ?? (url ? 'not-needed' : undefined);
-  if (key === undefined) {
-    throw new HookchainConfigError(
-      'MISSING_API_KEY',
-      'OpenAIChat: no API key. Set OPENAI_API_KEY, pass { apiKey }, or point { baseURL } (or OPENAI_BASE_URL) at an OpenAI-compatible server',
-    );
-  }
-  return new OpenAI({ apiKey: key, ...(url !== undefined ? { baseURL: url } : {}) });
 }
 
 function toOpenAIMessages(messages: ChatMessage[]): OpenAI.Chat.ChatCompletionMessageParam[] {

@@ -1,0 +1,150 @@
+/**
+ * The published package, as a user gets it: `npm pack` from a clean copy of the repository (no dist/, so the
+ * prepack build must make it), installed with its peer `openai` into a scratch project, then loaded from ESM and
+ * from CJS and type-checked under `moduleResolution: node10` and `nodenext`.
+ *
+ * node10 ignores `exports`, so `typesVersions` maps the subpaths: `"*": ["dist/*\/index.d.ts"]` sends
+ * `hookchain/testing` (and any later `hookchain/<name>`) to `dist/<name>/index.d.ts`. The root needs its own entry
+ * `"dist/index.d.ts": ["dist/index.d.ts"]`: TypeScript passes the `types` path through the same mapping, and the
+ * `"*"` pattern alone would turn it into `dist/dist/index.d.ts/index.d.ts`.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+
+// Child npm/node processes get this Node first on PATH and none of the npm_* variables of an enclosing `npm test`.
+const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+env['PATH'] = `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`;
+
+const run = async (file: string, args: string[], cwd: string) => {
+  try {
+    return await exec(file, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    const e = error as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${file} ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: error });
+  }
+};
+const node = (args: string[], cwd: string) => run(process.execPath, args, cwd);
+const npm = (args: string[], cwd: string) => run(process.platform === 'win32' ? 'npm.cmd' : 'npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], cwd);
+
+let scratch: string;
+let project: string;
+let packed: { filename: string; files: { path: string }[] };
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'hookchain-pack-'));
+  // A clean checkout: the files git knows (committed or not yet), without dist/ or any other build output.
+  const source = join(scratch, 'source');
+  const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], repo);
+  for (const file of stdout.split('\0')) {
+    if (file === '' || !existsSync(join(repo, file))) continue;
+    mkdirSync(dirname(join(source, file)), { recursive: true });
+    cpSync(join(repo, file), join(source, file));
+  }
+  symlinkSync(join(repo, 'node_modules'), join(source, 'node_modules'), 'dir'); // the build needs typescript
+  const out = await npm(['pack', '--json', '--pack-destination', scratch], source);
+  packed = (JSON.parse(out.stdout.slice(out.stdout.indexOf('['))) as (typeof packed)[])[0]!;
+
+  project = join(scratch, 'project');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, type: 'module' }));
+  await npm(['install', '--prefer-offline', join(scratch, packed.filename), `openai@${pkg.devDependencies['openai']}`], project);
+}, 120_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('ships the prepack build, its types and the LICENSE, and no specs', () => {
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts']));
+    expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
+    const license = readFileSync(join(project, 'node_modules', 'hookchain', 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 hookchain contributors\n/);
+  });
+
+  it('imports from ESM: the root exposes Agent and hookchain/testing loads', async () => {
+    writeFileSync(
+      join(project, 'esm.mjs'),
+      `const root = await import('hookchain');
+       const testing = await import('hookchain/testing');
+       const agent = new root.Agent({ model: new testing.OfflineModel({ reply: 'packed' }) });
+       const out = await agent.run('hi');
+       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, content: out.content }));`,
+    );
+    const { stdout } = await node(['esm.mjs'], project);
+    expect(JSON.parse(stdout)).toEqual({ Agent: 'function', OpenAIChat: 'function', startFakeOpenAI: 'function', content: 'packed' });
+  });
+
+  it('requires from CommonJS (Node 22 loads the ESM build through require)', async () => {
+    writeFileSync(
+      join(project, 'cjs.cjs'),
+      `const root = require('hookchain');
+       const testing = require('hookchain/testing');
+       console.log(JSON.stringify({ Agent: typeof root.Agent, OfflineModel: typeof testing.OfflineModel, same: root.Agent === require('hookchain').Agent }));`,
+    );
+    const { stdout, stderr } = await node(['cjs.cjs'], project);
+    expect(JSON.parse(stdout)).toEqual({ Agent: 'function', OfflineModel: 'function', same: true });
+    expect(stderr).toBe('');
+  });
+
+  describe('types', () => {
+    beforeAll(() => {
+      writeFileSync(
+        join(project, 'use.ts'),
+        `import { Agent, OpenAIChat, type RunOutput } from 'hookchain';
+import { OfflineModel, startFakeOpenAI } from 'hookchain/testing';
+
+const agent = new Agent({ model: new OfflineModel({ reply: 'hi' }) });
+export const output: Promise<RunOutput> = agent.run('x');
+export const chat = (baseURL: string) => new OpenAIChat({ id: 'm', baseURL, temperature: 0.2 });
+export const server: Promise<{ baseURL: string }> = startFakeOpenAI();
+// These are errors only when the real types were found: with \`any\`, the directives would be unused, and fail.
+// @ts-expect-error chunkSize is a number
+new OfflineModel({ chunkSize: 'big' });
+// @ts-expect-error id is required
+new OpenAIChat({});
+`,
+      );
+      writeFileSync(
+        join(project, 'use-cjs.cts'),
+        `import hookchain = require('hookchain');
+import testing = require('hookchain/testing');
+export const agent: hookchain.Agent = new hookchain.Agent({ model: new testing.OfflineModel() });
+// @ts-expect-error reply is a string or a function
+new testing.OfflineModel({ reply: 1 });
+`,
+      );
+      const common = { target: 'es2022', lib: ['es2023', 'dom'], types: [], strict: true, skipLibCheck: true, noEmit: true };
+      writeFileSync(
+        join(project, 'tsconfig.node10.json'),
+        // TypeScript 6 deprecates node10; projects that still use it silence the warning the same way.
+        JSON.stringify({ compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' }, files: ['use.ts'] }),
+      );
+      writeFileSync(
+        join(project, 'tsconfig.nodenext.json'),
+        JSON.stringify({ compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['use.ts', 'use-cjs.cts'] }),
+      );
+    });
+
+    it('type-checks hookchain and hookchain/testing under moduleResolution node10 (through typesVersions)', async () => {
+      const { stdout } = await node([tsc, '-p', 'tsconfig.node10.json', '--traceResolution'], project);
+      expect(stdout).toContain("Module name 'hookchain' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/index.d.ts'));
+      expect(stdout).toContain("Module name 'hookchain/testing' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/testing/index.d.ts'));
+    });
+
+    it('type-checks under moduleResolution nodenext, from ESM and from a .cts file', async () => {
+      await node([tsc, '-p', 'tsconfig.nodenext.json'], project);
+    }, 60_000);
+  });
+});

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Agent, HookchainConfigError, SessionConflictError, type AgentSession, type PreHookArgs, type RunOutput, type SessionStore } from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';
+import { storableContract } from './contract-storable.ts';
 
 export function storeContract(name: string, open: () => SessionStore): void {
   describe(`SessionStore contract: ${name}`, () => {
@@ -115,7 +116,7 @@ export function storeContract(name: string, open: () => SessionStore): void {
       for (const bad of [{}, { userId: '' }, { userId: 'u', limit: 0 }, { userId: 'u', limit: 1.5 }, { userId: 'u', agentId: 3 }]) {
         const error = await capture(() => store.listSessions(bad as never));
         expect(error).toBeInstanceOf(HookchainConfigError);
-        expect((error as Error).message).toMatch(/listSessions\(\): "(userId|limit|agentId)"/);
+        expect((error as Error).message).toMatch(/listSessions\(\): option "(userId|limit|agentId)"/);
       }
     });
 
@@ -139,6 +140,7 @@ export function storeContract(name: string, open: () => SessionStore): void {
       expect(stored.version).toBe(3);
     });
   });
+  storableContract(name, open);
 }
 
 export function session(sessionId: string, over: { state?: object; runs?: RunOutput[]; userId?: string | undefined; agentId?: string; updatedAt?: number } = {}): AgentSession {

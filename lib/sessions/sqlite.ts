@@ -104,11 +104,11 @@ export class SqliteSessionStore implements SessionStore {
       this.transaction(true, () => {
         const head = sql.head.get(id) as { version: number; run_count: number; last_run_id: string | null } | undefined;
         version = nextSessionVersion(session, head?.version, this.path);
-        const last = runs.length === 0 ? null : runs[runs.length - 1]!.runId;
-        const values = [session.agentId, session.userId ?? null, state, version, runs.length, last, session.createdAt, session.updatedAt] as const;
         // The stored runs are a prefix of ours (the usual case: the agent appended one): write only the rest.
         from = head === undefined ? 0 : firstUnstoredRun(runs, head.run_count, head.last_run_id);
         checkNewRuns(session, from, 'SqliteSessionStore'); // before the first write: a refused save writes nothing
+        const last = runs.length === 0 ? null : runs[runs.length - 1]!.runId;
+        const values = [session.agentId, session.userId ?? null, state, version, runs.length, last, session.createdAt, session.updatedAt] as const;
         if (head === undefined) {
           sql.deleteRuns.run(id);
           sql.insertSession.run(id, ...values);

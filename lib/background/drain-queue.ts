@@ -12,6 +12,7 @@ import { SafeEmitter } from '../events/emitter.ts';
 import type { AgentEvents } from '../events/types.ts';
 import { BackgroundQueueError, BackgroundTimeoutError } from './errors.ts';
 import type { BackgroundExecutor, BackgroundFailureReason, BackgroundJob } from './executor.ts';
+import { checkOptions, describe, is, type Rule } from '../options.ts';
 import { Ring } from './ring.ts';
 
 export type OverflowPolicy = 'wait' | 'reject' | 'drop-oldest';
@@ -27,7 +28,10 @@ export interface DrainQueueOptions {
    * `'drop-oldest'` evicts the oldest waiting job. Refused and evicted jobs are reported and counted.
    */
   overflow?: OverflowPolicy;
-  /** Default bound on an async job, in ms (default 30,000; `Infinity` for none). A job's own `timeoutMs` wins. */
+  /**
+   * Default bound on an async job, in ms: 1 to 2³¹−1 (default 30,000), or `Infinity` for none. A job's own
+   * `timeoutMs` wins.
+   */
   timeoutMs?: number;
 }
 
@@ -54,10 +58,15 @@ interface Waiter {
   resolve: () => void;
 }
 
-const KNOWN_OPTIONS = new Set(['concurrency', 'maxQueued', 'overflow', 'timeoutMs']);
 const POLICIES: readonly OverflowPolicy[] = ['wait', 'reject', 'drop-oldest'];
-// Node clamps longer timers to 1 ms (with a warning), which would time every job out at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A job bound: a delay Node's timers honour (past 2³¹−1 ms Node fires after 1 ms, timing every job out at once), or
+ * `Infinity`, which sets no timer at all.
+ */
+const timeout: Rule = (v) => (v === Infinity || is.timeoutMs(v) === undefined ? undefined : `${is.timeoutMs(0)}, or Infinity for no timeout`);
+
+const RULES = { concurrency: is.positiveInt, maxQueued: is.positiveInt, overflow: is.oneOf(...POLICIES), timeoutMs: timeout };
 
 export class DrainQueue extends SafeEmitter<BackgroundEvents> implements BackgroundExecutor {
   readonly concurrency: number;
@@ -81,13 +90,13 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     accepted: 0, started: 0, completed: 0, failed: 0, timedOut: 0, rejected: 0, dropped: 0, batches: 0,
   };
 
-  constructor(options: DrainQueueOptions = {}) {
+  constructor(options?: DrainQueueOptions) {
     super();
-    checkOptions(options);
-    this.concurrency = options.concurrency ?? 64;
-    this.maxQueued = options.maxQueued ?? 10_000;
-    this.overflow = options.overflow ?? 'wait';
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+    const { concurrency = 64, maxQueued = 10_000, overflow = 'wait', timeoutMs = 30_000 } = checkOptions<DrainQueueOptions>('new DrainQueue()', options, RULES);
+    this.concurrency = concurrency;
+    this.maxQueued = maxQueued;
+    this.overflow = overflow;
+    this.timeoutMs = timeoutMs;
   }
 
   /** Jobs waiting for a slot. */
@@ -114,12 +123,7 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
   }
 
   enqueue(job: BackgroundJob): void | Promise<void> {
-    if (job === null || typeof job !== 'object' || typeof job.run !== 'function') {
-      throw new HookchainConfigError('INVALID_JOB', 'DrainQueue.enqueue(): expected a job { hookName, runId, run() }; got no run function');
-    }
-    if (job.timeoutMs !== undefined && !(job.timeoutMs > 0)) {
-      throw new HookchainConfigError('INVALID_JOB', `DrainQueue.enqueue(): job "${job.hookName}" has timeoutMs ${job.timeoutMs}; use a positive number of ms or leave it out`);
-    }
+    if (!isValidJob(job)) throw invalidJob(job);
     if (this.isClosed) {
       this.refuse(job, 'QUEUE_CLOSED', 'the queue is closed; stop taking runs before close(), or give the agent a new queue');
       return;
@@ -245,7 +249,7 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     const timeoutMs = job.timeoutMs ?? this.timeoutMs;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    if (timeoutMs <= MAX_TIMER_MS) {
+    if (timeoutMs !== Infinity) {
       timer = setTimeout(() => {
         if (settled) return;
         settled = true;
@@ -327,26 +331,33 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
   }
 }
 
+const isReporter = is.withMethods('a reporter with started(), completed() and failed()', 'started', 'completed', 'failed');
 
-function checkOptions(options: DrainQueueOptions): void {
-  if (options === null || typeof options !== 'object') {
-    throw new HookchainConfigError('INVALID_OPTION', 'new DrainQueue(options): options must be an object like { concurrency: 64 }');
+/** The fast check, on every enqueue: typeof tests only, no allocation. */
+function isValidJob(job: BackgroundJob): boolean {
+  return (
+    job !== null &&
+    typeof job === 'object' &&
+    typeof job.hookName === 'string' &&
+    typeof job.runId === 'string' &&
+    typeof job.run === 'function' &&
+    (job.timeoutMs === undefined || timeout(job.timeoutMs) === undefined) &&
+    (job.report === undefined || isReporter(job.report) === undefined)
+  );
+}
+
+/** What is wrong with a job isValidJob refused, naming the field and what it must be. */
+function invalidJob(job: unknown): HookchainConfigError {
+  const call = 'DrainQueue.enqueue(job)';
+  if (job === null || typeof job !== 'object') {
+    return new HookchainConfigError('INVALID_JOB', `${call}: job must be an object { hookName, runId, run() }, got ${describe(job)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new HookchainConfigError('UNKNOWN_OPTION', `new DrainQueue(): unknown option "${key}"; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
-    }
+  const fields = job as Record<string, unknown>;
+  const rules: [string, Rule, boolean][] = [['hookName', is.string, true], ['runId', is.string, true], ['run', is.function, true], ['timeoutMs', timeout, false], ['report', isReporter, false]];
+  for (const [key, rule, required] of rules) {
+    const value = fields[key];
+    const expected = value === undefined && !required ? undefined : rule(value);
+    if (expected !== undefined) return new HookchainConfigError('INVALID_JOB', `${call}: job "${String(fields.hookName)}": "${key}" must be ${expected}, got ${describe(value)}`);
   }
-  for (const key of ['concurrency', 'maxQueued'] as const) {
-    const value = options[key];
-    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-      throw new HookchainConfigError('INVALID_OPTION', `new DrainQueue(): "${key}" must be a whole number ≥ 1, got ${String(value)}`);
-    }
-  }
-  if (options.overflow !== undefined && !POLICIES.includes(options.overflow)) {
-    throw new HookchainConfigError('INVALID_OPTION', `new DrainQueue(): "overflow" must be one of ${POLICIES.map((p) => `'${p}'`).join(', ')}, got ${String(options.overflow)}`);
-  }
-  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0)) {
-    throw new HookchainConfigError('INVALID_OPTION', `new DrainQueue(): "timeoutMs" must be a positive number of ms (Infinity for none), got ${String(options.timeoutMs)}`);
-  }
+  return new HookchainConfigError('INVALID_JOB', `${call}: job "${String(fields.hookName)}" is not a valid job`);
 }

@@ -13,7 +13,7 @@ export type SessionStoreErrorCode =
   | 'NEWER_SCHEMA'
   /** One session's stored row does not parse or has the wrong shape. */
   | 'CORRUPT_ROW'
-  /** `sessionState` or a run cannot be written as JSON (a BigInt, a cycle…). */
+  /** `sessionState` or a run holds what JSON cannot store and read back unchanged (a cycle, a BigInt, a Date…). */
   | 'UNSERIALIZABLE'
   /** Someone else saved the session after it was read (see `SessionConflictError`). */
   | 'SESSION_CONFLICT'
@@ -28,11 +28,14 @@ export class SessionStoreError extends HookchainError {
   readonly sessionId: string | undefined;
   /** The database file concerned, when the store has one. */
   readonly path: string | undefined;
+  /** `UNSERIALIZABLE`: where the offending value is, e.g. `sessionState.cart[3].self`. */
+  readonly jsonPath: string | undefined;
 
-  constructor(code: SessionStoreErrorCode, message: string, details: { sessionId?: string; path?: string; cause?: unknown } = {}) {
+  constructor(code: SessionStoreErrorCode, message: string, details: { sessionId?: string; path?: string; jsonPath?: string; cause?: unknown } = {}) {
     super(code, message, details);
     this.sessionId = details.sessionId;
     this.path = details.path;
+    this.jsonPath = details.jsonPath;
   }
 }
 brand(SessionStoreError);

@@ -2,10 +2,20 @@
  * Sessions in a Map, least recently used evicted past `maxSessions` so a long-lived process that runs without
  * session ids cannot grow without bound.
  */
-import { clone } from '../clone.ts';
-import { HookchainConfigError } from '../errors.ts';
+import { checkOptions, is } from '../options.ts';
 import type { AgentSession } from '../types.ts';
-import { checkListOptions, nextSessionVersion, type ListSessionsOptions, type SessionStore, type SessionSummary } from './store.ts';
+import { copyStoredData, storableCopy } from './storable.ts';
+import {
+  checkListOptions,
+  checkNewRuns,
+  checkSessionId,
+  checkSessionToSave,
+  firstUnstoredRun,
+  nextSessionVersion,
+  type ListSessionsOptions,
+  type SessionStore,
+  type SessionSummary,
+} from './store.ts';
 
 export interface MemorySessionStoreOptions {
   /** Most sessions kept; the least recently used goes first (default 10,000). */
@@ -16,11 +26,8 @@ export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, AgentSession>();
   readonly maxSessions: number;
 
-  constructor(options: MemorySessionStoreOptions = {}) {
-    const { maxSessions = 10_000 } = options;
-    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
-      throw new HookchainConfigError('INVALID_OPTION', `MemorySessionStore: "maxSessions" must be a positive integer, got ${String(maxSessions)}`);
-    }
+  constructor(options?: MemorySessionStoreOptions) {
+    const { maxSessions = 10_000 } = checkOptions<MemorySessionStoreOptions>('new MemorySessionStore()', options, { maxSessions: is.positiveInt });
     this.maxSessions = maxSessions;
   }
 
@@ -29,6 +36,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   get(sessionId: string): AgentSession | undefined {
+    checkSessionId(sessionId, 'MemorySessionStore.get()');
     const stored = this.sessions.get(sessionId);
     if (stored === undefined) return undefined;
     this.sessions.delete(sessionId);
@@ -36,10 +44,14 @@ export class MemorySessionStore implements SessionStore {
     return copy(stored);
   }
 
+  /** Keeps what a JSON store would read back (see storable.ts), so switching to SQLite changes nothing. */
   save(session: AgentSession): void {
-    const version = nextSessionVersion(session, this.sessions.get(session.sessionId)?.version);
-    const kept = copy(session);
-    kept.version = version;
+    checkSessionToSave(session, 'MemorySessionStore');
+    const stored = this.sessions.get(session.sessionId);
+    checkNewRuns(session, stored === undefined ? 0 : firstUnstoredRun(session.runs, stored.runs.length, stored.runs.at(-1)?.runId), 'MemorySessionStore');
+    const sessionState = storableCopy(session.sessionState, 'sessionState', session.sessionId);
+    const version = nextSessionVersion(session, stored?.version);
+    const kept: AgentSession = { ...session, sessionState, runs: session.runs.slice(), version };
     this.sessions.delete(session.sessionId);
     this.sessions.set(session.sessionId, kept);
     session.version = version;
@@ -49,6 +61,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   delete(sessionId: string): void {
+    checkSessionId(sessionId, 'MemorySessionStore.delete()');
     this.sessions.delete(sessionId);
   }
 
@@ -70,7 +83,8 @@ function byRecency(a: SessionSummary, b: SessionSummary): number {
   return b.updatedAt - a.updatedAt || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0);
 }
 
-// Finished runs are frozen by the agent, so only the list and the mutable state need copying.
+// Finished runs are frozen by the agent, so only the list and the mutable state need copying. The kept state is
+// JSON data only (save made it so); rfdc would turn a "__proto__" key into a prototype, so it is not used here.
 function copy(session: AgentSession): AgentSession {
-  return { ...session, sessionState: clone(session.sessionState), runs: session.runs.slice() };
+  return { ...session, sessionState: copyStoredData(session.sessionState), runs: session.runs.slice() };
 }

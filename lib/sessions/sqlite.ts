@@ -5,13 +5,23 @@
  * Every call is synchronous: the agent pays no microtask for it, but a query blocks the event loop while it runs.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { HookchainConfigError } from '../errors.ts';
-import { describe } from '../options.ts';
+import { MAX_TIMEOUT_MS, checkOptions, is, type Rule } from '../options.ts';
 import type { AgentSession, RunOutput } from '../types.ts';
 import { SessionStoreError } from './errors.ts';
 import { corrupt, parseRun, parseState, toJson, type SessionRow } from './sqlite-rows.ts';
 import { openDatabase, storeError } from './sqlite-schema.ts';
-import { checkListOptions, nextSessionVersion, type ListSessionsOptions, type SessionStore, type SessionSummary } from './store.ts';
+import { assertStorable } from './storable.ts';
+import {
+  checkListOptions,
+  checkNewRuns,
+  checkSessionId,
+  checkSessionToSave,
+  firstUnstoredRun,
+  nextSessionVersion,
+  type ListSessionsOptions,
+  type SessionStore,
+  type SessionSummary,
+} from './store.ts';
 
 export interface SqliteSessionStoreOptions {
   /** The database file, created (with its directory) when missing; ':memory:' for a private in-memory database. */
@@ -22,7 +32,12 @@ export interface SqliteSessionStoreOptions {
   cacheSessions?: number;
 }
 
-const OPTIONS = new Set(['path', 'busyTimeoutMs', 'cacheSessions']);
+const RULES = {
+  path: ((v) => (is.nonEmptyString(v) === undefined ? undefined : "a file path such as '.hookchain/sessions.db' (or ':memory:')")) as Rule,
+  // SQLite stores it in a C int: past 2³¹−1 it wraps and the wait is lost. 0 means do not wait at all.
+  busyTimeoutMs: ((v) => (v === 0 || is.timeoutMs(v) === undefined ? undefined : `0 (do not wait) or a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`)) as Rule,
+  cacheSessions: is.nonNegativeInt,
+};
 
 interface CachedRuns {
   version: number;
@@ -37,14 +52,15 @@ export class SqliteSessionStore implements SessionStore {
   private readonly cacheSessions: number;
 
   constructor(options: SqliteSessionStoreOptions) {
-    const { path, busyTimeoutMs = 5_000, cacheSessions = 500 } = checkOptions(options);
-    this.path = path;
+    const { path, busyTimeoutMs = 5_000, cacheSessions = 500 } = checkOptions<SqliteSessionStoreOptions>('new SqliteSessionStore()', options, RULES, ['path']);
+    this.path = path!;
     this.cacheSessions = cacheSessions;
-    this.db = openDatabase(path, busyTimeoutMs);
+    this.db = openDatabase(this.path, busyTimeoutMs);
     this.sql = statements(this.db);
   }
 
   get(sessionId: string): AgentSession | undefined {
+    checkSessionId(sessionId, 'SqliteSessionStore.get()');
     const sql = this.open();
     try {
       let row = sql.session.get(sessionId) as SessionRow | undefined;
@@ -76,7 +92,9 @@ export class SqliteSessionStore implements SessionStore {
 
   save(session: AgentSession): void {
     const sql = this.open();
+    checkSessionToSave(session, 'SqliteSessionStore');
     const id = session.sessionId;
+    assertStorable(session.sessionState, 'sessionState', id);
     const state = toJson(session.sessionState, id, this.path, 'sessionState');
     const runs = session.runs;
     const read = session.version ?? 0;
@@ -86,21 +104,21 @@ export class SqliteSessionStore implements SessionStore {
       this.transaction(true, () => {
         const head = sql.head.get(id) as { version: number; run_count: number; last_run_id: string | null } | undefined;
         version = nextSessionVersion(session, head?.version, this.path);
+        // The stored runs are a prefix of ours (the usual case: the agent appended one): write only the rest.
+        from = head === undefined ? 0 : firstUnstoredRun(runs, head.run_count, head.last_run_id);
+        checkNewRuns(session, from, 'SqliteSessionStore'); // before the first write: a refused save writes nothing
         const last = runs.length === 0 ? null : runs[runs.length - 1]!.runId;
         const values = [session.agentId, session.userId ?? null, state, version, runs.length, last, session.createdAt, session.updatedAt] as const;
         if (head === undefined) {
           sql.deleteRuns.run(id);
           sql.insertSession.run(id, ...values);
         } else {
-          const n = head.run_count;
-          // The stored runs are a prefix of ours (the usual case: the agent appended one): write only the rest.
-          if (n <= runs.length && (n === 0 || runs[n - 1]!.runId === head.last_run_id)) from = n;
-          else sql.deleteRuns.run(id);
+          if (from === 0) sql.deleteRuns.run(id);
           sql.updateSession.run(...values, id);
         }
         for (let i = from; i < runs.length; i++) {
           const run = runs[i]!;
-          sql.insertRun.run(id, i, run.runId, run.createdAt, toJson(run, id, this.path, `run ${run.runId}`));
+          sql.insertRun.run(id, i, run.runId, run.createdAt, toJson(run, id, this.path, `runs[${i}]`));
         }
       });
     } catch (error) {
@@ -111,6 +129,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   delete(sessionId: string): void {
+    checkSessionId(sessionId, 'SqliteSessionStore.delete()');
     const sql = this.open();
     try {
       this.transaction(true, () => {
@@ -241,23 +260,4 @@ function statements(db: DatabaseSync) {
     listByUser: q(`${summary} WHERE user_id = ? ORDER BY updated_at DESC, session_id LIMIT ?`),
     listByUserAgent: q(`${summary} WHERE user_id = ? AND agent_id = ? ORDER BY updated_at DESC, session_id LIMIT ?`),
   };
-}
-
-function checkOptions(options: SqliteSessionStoreOptions): SqliteSessionStoreOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new HookchainConfigError('INVALID_OPTION', `SqliteSessionStore: pass { path }, e.g. new SqliteSessionStore({ path: '.hookchain/sessions.db' }), got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTIONS.has(key)) throw new HookchainConfigError('UNKNOWN_OPTION', `SqliteSessionStore: unknown option "${key}"; known options are ${[...OPTIONS].join(', ')}`);
-  }
-  if (typeof options.path !== 'string' || options.path.trim() === '') {
-    throw new HookchainConfigError('INVALID_OPTION', `SqliteSessionStore: "path" must be a file path such as '.hookchain/sessions.db', got ${describe(options.path)}`);
-  }
-  for (const key of ['busyTimeoutMs', 'cacheSessions'] as const) {
-    const v = options[key];
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
-      throw new HookchainConfigError('INVALID_OPTION', `SqliteSessionStore: "${key}" must be a non-negative integer, got ${describe(v)}`);
-    }
-  }
-  return options;
 }

@@ -4,9 +4,10 @@
  * docs/sessions.md ("Writing a store"); spec/sessions/contract.ts checks it.
  */
 import { HookchainConfigError } from '../errors.ts';
-import { describe } from '../options.ts';
-import type { AgentSession } from '../types.ts';
+import { checkOptions, describe, is, isPlainObject } from '../options.ts';
+import type { AgentSession, RunOutput } from '../types.ts';
 import { SessionConflictError } from './errors.ts';
+import { assertStorable } from './storable.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -68,20 +69,64 @@ export function nextSessionVersion(session: AgentSession, stored: number | undef
   return expected + 1;
 }
 
+const LIST_RULES = { userId: is.nonEmptyString, agentId: is.nonEmptyString, limit: is.positiveInt };
+
 /** Validates `listSessions()` options the same way in every store; returns the limit. */
 export function checkListOptions(options: ListSessionsOptions, where: string): number {
-  if (options === null || typeof options !== 'object') {
-    throw new HookchainConfigError('INVALID_OPTION', `${where}.listSessions(): pass { userId }, got ${describe(options)}`);
+  return checkOptions<ListSessionsOptions>(`${where}.listSessions()`, options, LIST_RULES, ['userId']).limit ?? 100;
+}
+
+/** A session id as every store takes it: `get`, `save` and `delete` refuse anything else the same way. */
+export function checkSessionId(sessionId: unknown, call: string): void {
+  if (typeof sessionId !== 'string' || sessionId === '') {
+    throw new HookchainConfigError('INVALID_SESSION', `${call}: sessionId must be a non-empty string, got ${describe(sessionId)}`);
   }
-  const { userId, agentId, limit = 100 } = options;
-  if (typeof userId !== 'string' || userId === '') {
-    throw new HookchainConfigError('INVALID_OPTION', `${where}.listSessions(): "userId" must be a non-empty string, got ${describe(userId)}`);
+}
+
+/**
+ * The shape `save()` needs, checked before anything is written so that a wrong field fails the same way in every
+ * store (SQLite would otherwise fail with a raw constraint error, and the memory store not at all).
+ */
+export function checkSessionToSave(session: AgentSession, where: string): void {
+  const call = `${where}.save(session)`;
+  if (session === null || typeof session !== 'object' || Array.isArray(session)) {
+    throw new HookchainConfigError('INVALID_SESSION', `${call}: session must be an AgentSession object { sessionId, agentId, sessionState, runs, … }, got ${describe(session)}`);
   }
-  if (agentId !== undefined && (typeof agentId !== 'string' || agentId === '')) {
-    throw new HookchainConfigError('INVALID_OPTION', `${where}.listSessions(): "agentId" must be a non-empty string, got ${describe(agentId)}`);
+  checkSessionId(session.sessionId, call);
+  const problem = (key: string, expected: string): never => {
+    throw new HookchainConfigError('INVALID_SESSION', `${call}: session "${session.sessionId}": ${key} must be ${expected}, got ${describe((session as unknown as Record<string, unknown>)[key])}`);
+  };
+  if (typeof session.agentId !== 'string' || session.agentId === '') problem('agentId', 'a non-empty string');
+  if (session.userId !== undefined && typeof session.userId !== 'string') problem('userId', 'a string or undefined');
+  if (!Number.isSafeInteger(session.createdAt)) problem('createdAt', 'epoch milliseconds (an integer)');
+  if (!Number.isSafeInteger(session.updatedAt)) problem('updatedAt', 'epoch milliseconds (an integer)');
+  if (session.version !== undefined && !(Number.isSafeInteger(session.version) && session.version >= 0)) problem('version', 'the version get() returned, or undefined for a new session');
+  if (!isPlainObject(session.sessionState)) problem('sessionState', 'a plain object');
+  if (!Array.isArray(session.runs)) problem('runs', 'an array of RunOutput');
+}
+
+/**
+ * Checks the runs a save is about to write (`runs[from..]`; the ones before are stored already, and checking them
+ * again would make every save cost grow with the history).
+ */
+export function checkNewRuns(session: AgentSession, from: number, where: string): void {
+  const { runs, sessionId } = session;
+  for (let i = from; i < runs.length; i++) {
+    const run = runs[i] as unknown;
+    if (run === null || typeof run !== 'object' || typeof (run as RunOutput).runId !== 'string' || !Number.isSafeInteger((run as RunOutput).createdAt)) {
+      throw new HookchainConfigError(
+        'INVALID_SESSION',
+        `${where}.save(session): session "${sessionId}": runs[${i}] must be a RunOutput (with a string runId and an integer createdAt), got ${describe(run)}`,
+      );
+    }
+    assertStorable(run, `runs[${i}]`, sessionId);
   }
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new HookchainConfigError('INVALID_OPTION', `${where}.listSessions(): "limit" must be a positive integer, got ${describe(limit)}`);
-  }
-  return limit;
+}
+
+/**
+ * Where the runs not yet stored begin. Runs are records: when the stored ones are a prefix of `runs` (the same
+ * count, ending with the same runId) only the rest are new; otherwise the whole list replaces them (0).
+ */
+export function firstUnstoredRun(runs: readonly RunOutput[], storedCount: number, storedLastRunId: string | null | undefined): number {
+  return storedCount <= runs.length && (storedCount === 0 || runs[storedCount - 1]?.runId === storedLastRunId) ? storedCount : 0;
 }

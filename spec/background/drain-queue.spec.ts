@@ -325,21 +325,23 @@ describe('DrainQueue: load', () => {
 });
 
 describe('DrainQueue: options', () => {
-  it('names a bad option and the fix', () => {
-    expect(() => new DrainQueue({ concurency: 4 } as never)).toThrow(/unknown option "concurency"/);
-    expect(() => new DrainQueue({ overflow: 'drop' as never })).toThrow(/'wait', 'reject', 'drop-oldest'/);
-    expect(() => new DrainQueue({ concurrency: 0 })).toThrow(/"concurrency" must be a whole number/);
-    expect(() => new DrainQueue({ timeoutMs: -1 })).toThrow(/"timeoutMs" must be a positive number/);
-    expect(() => new DrainQueue().enqueue({ hookName: 'x', runId: 'r' } as never)).toThrow(/no run function/);
-  });
-
-  it('treats timeouts beyond the timer range as none instead of firing at once', async () => {
+  // Bad options and jobs, timeouts past the timer range included: spec/background/bad-options.spec.ts.
+  it('sets no timer for timeoutMs Infinity, on the queue or on a job', async () => {
     const queue = new DrainQueue({ timeoutMs: Infinity });
     const failures: string[] = [];
     queue.on('background_hook_failed', (e) => void failures.push(e.reason));
-    void queue.enqueue(job('long', () => new Promise((r) => setTimeout(r, 5)), { timeoutMs: 2 ** 40 }));
+    const gate = deferred();
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    void queue.enqueue(job('queue-default', () => gate.promise));
+    void queue.enqueue(job('own', () => gate.promise, { timeoutMs: Infinity }));
+    await new Promise((r) => setImmediate(r));
+    expect(queue.pending).toBe(2);
+    expect(timers).not.toHaveBeenCalled();
+    timers.mockRestore();
+    gate.resolve();
     await queue.drain();
     expect(failures).toEqual([]);
+    expect(queue.stats).toMatchObject({ completed: 2, timedOut: 0 });
   });
 });
 

@@ -135,7 +135,8 @@ describe('sessions that cannot be used as they are', () => {
     store.save(session('s1', { state: { n: 1 } }));
     const error = await capture(() => a.run('hi', { sessionId: 's1' }));
     expect(error).toMatchObject({ code: 'UNSERIALIZABLE', sessionId: 's1' });
-    expect((error as Error).message).toMatch(/sessionState cannot be stored as JSON.*keep only JSON data/);
+    expect(error).toMatchObject({ jsonPath: 'sessionState.big' });
+    expect((error as Error).message).toMatch(/sessionState\.big cannot be stored as JSON: it is a BigInt.*Keep only JSON data/);
     expect(store.get('s1')).toMatchObject({ sessionState: { n: 1 }, runs: [], version: 1 });
   });
 });

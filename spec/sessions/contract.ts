@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionConflictError } from 'hookchain/sessions';
 import { Agent, HookchainConfigError, type AgentSession, type PreHookArgs, type RunOutput, type SessionStore } from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';
+import { storableContract } from './contract-storable.ts';
 
 export function storeContract(name: string, open: () => SessionStore): void {
   describe(`SessionStore contract: ${name}`, () => {
@@ -116,7 +117,7 @@ export function storeContract(name: string, open: () => SessionStore): void {
       for (const bad of [{}, { userId: '' }, { userId: 'u', limit: 0 }, { userId: 'u', limit: 1.5 }, { userId: 'u', agentId: 3 }]) {
         const error = await capture(() => store.listSessions(bad as never));
         expect(error).toBeInstanceOf(HookchainConfigError);
-        expect((error as Error).message).toMatch(/listSessions\(\): "(userId|limit|agentId)"/);
+        expect((error as Error).message).toMatch(/listSessions\(\): option "(userId|limit|agentId)"/);
       }
     });
 
@@ -140,6 +141,7 @@ export function storeContract(name: string, open: () => SessionStore): void {
       expect(stored.version).toBe(3);
     });
   });
+  storableContract(name, open);
 }
 
 export function session(sessionId: string, over: { state?: object; runs?: RunOutput[]; userId?: string | undefined; agentId?: string; updatedAt?: number } = {}): AgentSession {

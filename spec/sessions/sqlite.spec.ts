@@ -178,9 +178,9 @@ describe('SqliteSessionStore: the file', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new SqliteSessionStore({} as never)).toThrow(/"path" must be a file path/);
+    expect(() => new SqliteSessionStore({} as never)).toThrow(/option "path" is required; it must be a file path/);
     expect(() => new SqliteSessionStore({ path: 'x.db', cache: 1 } as never)).toThrow(HookchainConfigError);
-    expect(() => new SqliteSessionStore({ path: tempDbPath(), busyTimeoutMs: -1 })).toThrow(/"busyTimeoutMs" must be a non-negative integer/);
+    expect(() => new SqliteSessionStore({ path: tempDbPath(), busyTimeoutMs: -1 })).toThrow(/option "busyTimeoutMs" must be 0 \(do not wait\) or a whole number of milliseconds/);
   });
 
   it('refuses use after close with a clear error', () => {

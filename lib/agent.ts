@@ -18,6 +18,7 @@ import type { RunOptions } from './run/prepare.ts';
 import { startRun } from './run/run.ts';
 import { openRunStream, type RunStream } from './run/stream.ts';
 import { MemorySessionStore } from './sessions/memory.ts';
+import { assertStorable } from './sessions/storable.ts';
 import { isSessionStore, type SessionStore } from './sessions/store.ts';
 import type { BaseGuardrail } from './guardrails/base.ts';
 import type { AgentRef, ChatMessage, DefaultDependencies, DefaultState, Logger, Metadata, Middleware, PostHookArgs, PreHookArgs, RunOutput } from './types.ts';
@@ -139,6 +140,8 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     if (options.numHistoryRuns !== undefined && options.addHistoryToContext !== true) {
       throw new HookchainConfigError('INVALID_OPTION', 'Agent: option "numHistoryRuns" has no effect without addHistoryToContext: true; add that option or remove numHistoryRuns');
     }
+    // Every new session starts from a copy of it, and sessions are stored as JSON: refuse what could not be.
+    if (options.sessionState !== undefined) assertStorable(options.sessionState, 'Agent option sessionState');
     const name = options.name ?? 'agent';
     this.name = name;
     this.id = options.id ?? agentIdFromName(name);

@@ -84,3 +84,27 @@ describe('hooks that misuse their arguments', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('session state no store could keep', () => {
+  it('is refused before the model is called, naming the path', async () => {
+    let modelCalls = 0;
+    const agent = new Agent({
+      model: { id: 'm', invoke: async () => (modelCalls++, { content: 'ok' }) },
+      preHooks: [({ sessionState }: { sessionState: Record<string, unknown> }) => {
+        const cart: Record<string, unknown> = { items: [] };
+        cart['self'] = cart;
+        sessionState['cart'] = cart;
+      }],
+    });
+    const error = await agent.run('x', { sessionId: 's' }).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('UNSERIALIZABLE');
+    expect((error as Error).message).toMatch(/sessionState\.cart\.self/);
+    expect(modelCalls).toBe(0);
+  });
+
+  it('is refused at construction for the agent option sessionState', () => {
+    const state: Record<string, unknown> = {};
+    state['loop'] = state;
+    expect(() => new Agent({ model, sessionState: state })).toThrow(/sessionState\.loop|Agent option sessionState/);
+  });
+});

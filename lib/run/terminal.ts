@@ -6,11 +6,14 @@
 import type { Context } from '../context.ts';
 import { buildMessages } from '../models/messages.ts';
 import type { Model, ModelRequest, ModelUsage } from '../models/model.ts';
+import { assertStorable } from '../sessions/storable.ts';
 import { runStateOf, type RunState } from './state.ts';
 
 export function modelTerminal(model: Model, instructions: string | undefined) {
   return function model_terminal(ctx: Context): Promise<void> {
     const run = runStateOf(ctx);
+    // The state will be saved after the run: refuse what no store can keep now, before the model is paid for.
+    if (run.persist) assertStorable(ctx.sessionState, 'sessionState', ctx.session.sessionId);
     const output = ctx.output;
     const messages = buildMessages(instructions, run.history, ctx.input);
     output.messages = messages;

@@ -4,7 +4,8 @@
  * cannot break, or silently change, on SQLite in production.
  */
 import { describe, expect, it } from 'vitest';
-import { SessionStoreError, type RunOutput, type SessionStore } from 'hookchain';
+import type { RunOutput, SessionStore } from 'hookchain';
+import { SessionStoreError } from 'hookchain/sessions';
 import { capture, run, session } from './contract.ts';
 
 class Money {

@@ -1,6 +1,6 @@
 /** assertStorable: the one check every store and the run engine use; the store-level cases are in contract-storable.ts. */
 import { describe, expect, it } from 'vitest';
-import { SessionStoreError } from 'hookchain';
+import { SessionStoreError } from 'hookchain/sessions';
 import { MAX_STORABLE_DEPTH, MAX_STORABLE_VALUES, assertStorable } from '../../lib/sessions/index.ts';
 import { storableCopy } from '../../lib/sessions/storable.ts';
 

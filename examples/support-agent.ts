@@ -13,6 +13,7 @@ import {
   SqliteSessionStore,
   CheckTrigger,
   hook,
+  isHookchainError,
   type Model,
   type PostHookArgs,
   type PreHookArgs,
@@ -53,7 +54,7 @@ function politeSignature({ runOutput }: PostHookArgs): void {
   runOutput.content = `${runOutput.content ?? ''}\n— Acme Support`;
 }
 
-const logAnalytics = hook({ runInBackground: true, name: 'logAnalytics' })(({ runOutput, runInput }: PostHookArgs) => {
+const logAnalytics = hook.post({ runInBackground: true, name: 'logAnalytics' })(({ runOutput, runInput }) => {
   console.log(`  [background] analytics: run ${runOutput.runId.slice(0, 8)} saw input "${String(runInput.inputContent).slice(0, 60)}"`);
 });
 
@@ -78,10 +79,20 @@ const agent = new Agent<{ turns?: number }>({
   postHooks: [new PIIDetectionGuardrail({ maskPii: true }), politeSignature, logAnalytics],
 });
 
-agent.use(async (ctx, next) => {
+// Outer middleware runs before the pre-hooks and sees the final output frozen: the place for tracing and tenants.
+// use<{ requestId: string }>() types the field for the middleware registered after it.
+const traced = agent.use<{ requestId: string }>(async (ctx, next) => {
+  ctx.requestId = `req-${ctx.runId.slice(0, 8)}`;
+  await next();
+}, { outer: true });
+
+// Inner middleware runs around the model; ctx.state is this run's scratch (never saved), ctx.sessionState the session's.
+traced.use(async (ctx, next) => {
   const started = performance.now();
+  ctx.state['startedAt'] = started;
   await next();
   ctx.metadata['modelAndMiddlewareMs'] = Math.round(performance.now() - started);
+  if (ctx.debugMode) console.log(`  [${ctx.requestId}] turn ${ctx.sessionState.turns ?? 0}`);
 });
 
 const shown = new Set(['pre_hook_completed', 'post_hook_completed', 'hook_failed', 'model_request_completed', 'run_error']);
@@ -112,8 +123,9 @@ for (const question of questions) {
     console.log(`  model saw: ${String(out.input.inputContent)}`);
     console.log(`agent: ${out.content}`);
   } catch (error) {
-    const e = error as Error & { checkTrigger?: string };
-    console.log(`blocked (${e.name}${e.checkTrigger ? `, ${e.checkTrigger}` : ''}): ${e.message}`);
+    if (!isHookchainError(error)) throw error;
+    const trigger = error instanceof InputCheckError ? `, ${error.checkTrigger}` : '';
+    console.log(`blocked (${error.code}${trigger}): ${error.message}`);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Every ```ts block in README.md and docs/ is a complete program that a reader can copy into a file and run
- * (PEERS.md pitfall 19: Agno's docs kept listing hook arguments that no longer existed). So each block is
+ * (Agno's docs kept listing hook arguments that no longer existed). So each block is
  *  1. checked to import only names that 'hookchain' (or the subpath it names) really exports;
  *  2. type-checked as its own module, with the project's compiler options and no hidden declarations;
  *  3. run with Node, as `node --conditions=hookchain-source file.ts` from the repository root, and must exit 0.

@@ -47,7 +47,9 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
     const phrases = patterns === undefined ? [...AGNO_PHRASES, ...extra] : [...patterns, ...extra];
     this.matcher = new InjectionMatcher(rules, phrases, owner);
     const userMax = optionalPositiveInt(owner, 'maxPatternLength', options.maxPatternLength, BUILTIN_MAX);
-    const phraseMax = Math.max(0, ...phrases.filter((p): p is string => typeof p === 'string').map((p) => normalizeText(p).length));
+    // A loop, not `Math.max(...list)`: a long phrase list spread as arguments could overflow the stack.
+    let phraseMax = 0;
+    for (const p of phrases) if (typeof p === 'string') phraseMax = Math.max(phraseMax, normalizeText(p).length);
     this.stream = new InjectionStream(this.matcher, Math.max(BUILTIN_MAX, userMax, phraseMax), (match) =>
       this.reject({ phase: 'post' }, verdictMessage(match), verdictOptions(match, {})),
     );

@@ -109,15 +109,6 @@ describe('PromptInjectionGuardrail', () => {
       { numRuns: 500 },
     );
   });
-
-  it('is linear on hostile input', () => {
-    const texts = ['ignore '.repeat(150_000), 'you '.repeat(250_000), 'a'.repeat(1_000_000), '\u200b'.repeat(1_000_000)];
-    for (const text of texts) {
-      const t = performance.now();
-      guard.detect(text);
-      expect(performance.now() - t).toBeLessThan(2000);
-    }
-  });
 });
 
 describe('PromptInjectionGuardrail.checkChunk', () => {

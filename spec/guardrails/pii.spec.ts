@@ -187,30 +187,3 @@ describe('PIIDetectionGuardrail custom patterns', () => {
     }
   });
 });
-
-describe('PIIDetectionGuardrail on hostile input', () => {
-  const hostile = {
-    digits: '4'.repeat(1_000_000),
-    spacedDigits: '1 '.repeat(500_000),
-    ats: 'a@'.repeat(500_000),
-    localParts: `${'a'.repeat(60)}@`.repeat(16_000),
-    colons: 'a:'.repeat(500_000),
-    dots: '1.'.repeat(500_000),
-    pluses: '+1 '.repeat(333_333),
-    ibanStarts: 'GB82 '.repeat(200_000),
-  };
-  for (const [name, text] of Object.entries(hostile)) {
-    it(`scans 1 MB of ${name} in linear time`, () => {
-      const small = text.slice(0, text.length / 10);
-      detect.scan(small);
-      const t0 = performance.now();
-      detect.scan(small);
-      const t1 = performance.now();
-      detect.scan(text);
-      const t2 = performance.now();
-      // Generous bounds: CI machines are shared; a quadratic scanner would take seconds here.
-      expect(t2 - t1).toBeLessThan(1500);
-      expect(t2 - t1).toBeLessThan(Math.max(40, (t1 - t0) * 30));
-    });
-  }
-});

@@ -153,6 +153,17 @@ describe('OpenAIModerationGuardrail', () => {
       expect(text.startsWith(run.released)).toBe(true);
     });
 
+    it('never sends or releases half a surrogate pair when a long batch is cut without a space', async () => {
+      fake.setModeration(() => ({ flagged: false }));
+      const text = `${'x'.repeat(1599)}😀${'y'.repeat(20)}`;
+      const before = moderationBodies().length;
+      const run = await driveChunks(guardrail({ streamBatchChars: 400 }), [text.slice(0, 1600), text.slice(1600)]);
+      expect(run.error).toBeUndefined();
+      expect(run.released).toBe(text);
+      for (const release of run.releases) expect(release.isWellFormed(), JSON.stringify(release.slice(-2))).toBe(true);
+      for (const body of moderationBodies().slice(before)) expect(String(body.input).isWellFormed()).toBe(true);
+    });
+
     it('fails closed in a stream too', async () => {
       fake.setModeration(() => ({ status: 503 }));
       const run = await driveChunks(guardrail(), ['Hello there.', ' Bye.']);

@@ -3,7 +3,7 @@ import { CheckTrigger, HookchainConfigError, InputCheckError, OutputCheckError, 
 import { MODERATION_CATEGORIES, ModerationUnavailableError, OpenAIModerationGuardrail } from '../../lib/guardrails/moderation.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../../lib/testing/fake-openai.ts';
 import type { ChatMessage } from '../../lib/types.ts';
-import { cutAt, driveChunks, postArgs, preArgs } from './helpers.ts';
+import { cutAt, driveChunks, isWellFormed, postArgs, preArgs } from './helpers.ts';
 
 let fake: FakeOpenAI;
 beforeAll(async () => {
@@ -77,7 +77,7 @@ describe('OpenAIModerationGuardrail', () => {
     await guardrail().check(preArgs(messages));
     await guardrail().check(preArgs([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }]));
     expect(moderationBodies().slice(before).map((b) => b.input)).toEqual([
-      [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'https://img.example/a.png' } }],
+      [{ type: 'text', text: 'private app prompt\n\nwhat is this?' }, { type: 'image_url', image_url: { url: 'https://img.example/a.png' } }],
       [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }],
     ]);
   });
@@ -160,8 +160,8 @@ describe('OpenAIModerationGuardrail', () => {
       const run = await driveChunks(guardrail({ streamBatchChars: 400 }), [text.slice(0, 1600), text.slice(1600)]);
       expect(run.error).toBeUndefined();
       expect(run.released).toBe(text);
-      for (const release of run.releases) expect(release.isWellFormed(), JSON.stringify(release.slice(-2))).toBe(true);
-      for (const body of moderationBodies().slice(before)) expect(String(body.input).isWellFormed()).toBe(true);
+      for (const release of run.releases) expect(isWellFormed(release), JSON.stringify(release.slice(-2))).toBe(true);
+      for (const body of moderationBodies().slice(before)) expect(isWellFormed(String(body.input))).toBe(true);
     });
 
     it('fails closed in a stream too', async () => {

@@ -125,7 +125,7 @@ describe('OpenAIModerationGuardrail', () => {
   it('rejects bad options at construction', () => {
     expect(() => guardrail({ raiseForCategories: ['self_harm_intent' as never] })).toThrow(/did you mean "self-harm\/intent"/);
     expect(() => guardrail({ raiseForCategories: [] })).toThrow(HookchainConfigError);
-    expect(() => new OpenAIModerationGuardrail({ client: {} as never })).toThrow(/no moderations.create/);
+    expect(() => new OpenAIModerationGuardrail({ client: {} as never })).toThrow(/option "client" must be an OpenAI client \(an object with moderations.create\)/);
     expect(() => new OpenAIModerationGuardrail({ client: { moderations: { create: async () => ({}) } }, apiKey: 'k' })).toThrow(/either "client" or/);
     expect(() => guardrail({ moderationModel: 'x' } as never)).toThrow(/unknown option "moderationModel"/);
   });

@@ -15,11 +15,9 @@ export interface CustomPattern {
   readonly owner: string;
 }
 
-export function compileCustomPatterns(value: unknown, owner: string): CustomPattern[] {
+/** `value`: the option, already checked to be a plain object (or undefined) by the guardrail's option rules. */
+export function compileCustomPatterns(value: object | undefined, owner: string): CustomPattern[] {
   if (value === undefined) return [];
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof RegExp) {
-    throw new HookchainConfigError('INVALID_OPTION', `${owner}: "customPatterns" must be an object mapping a name to a pattern string or RegExp, e.g. { EMPLOYEE_ID: /EMP-\\d{6}/ }`);
-  }
   return Object.entries(value).map(([name, pattern]) => compileOne(name, pattern, owner));
 }
 

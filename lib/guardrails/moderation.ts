@@ -1,10 +1,9 @@
 /**
  * `OpenAIModerationGuardrail`: sends input (pre-hook), output (post-hook) and streamed output (in sentence
  * batches) to OpenAI's Moderations endpoint and blocks what it flags. Text and images are both sent. The client is
- * created once; an endpoint failure, a timeout or an unreadable answer blocks the run (fail closed) unless the
- * guardrail is built with `failOpen: true`.
+ * created once, on the first request (so `openai` is only loaded by apps that moderate); an endpoint failure, a
+ * timeout or an unreadable answer blocks the run (fail closed) unless the guardrail is built with `failOpen: true`.
  */
-import OpenAI from 'openai';
 import { HookchainConfigError } from '../errors.ts';
 import { checkOptions, is, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
@@ -135,9 +134,24 @@ function clientOption(client: ModerationClient | undefined, apiKey: string | und
     }
     return client;
   }
-  try {
-    return new OpenAI({ apiKey, baseURL, ...(maxRetries === undefined ? {} : { maxRetries }) });
-  } catch (error) {
-    throw new HookchainConfigError('MISSING_API_KEY', `${OWNER}: could not create the OpenAI client (${(error as Error).message}); pass { apiKey } or { client }, or set OPENAI_API_KEY`);
+  // The key is looked up now, as OpenAI's constructor would, so that a missing key fails at construction.
+  const key = apiKey ?? process.env['OPENAI_API_KEY'];
+  if (key === undefined || key === '') {
+    throw new HookchainConfigError('MISSING_API_KEY', `${OWNER}: no API key; pass { apiKey } or { client }, or set OPENAI_API_KEY`);
   }
+  let created: Promise<ModerationClient> | undefined;
+  return {
+    moderations: {
+      async create(body, options) {
+        // A failed load or construction is not cached: the request fails closed, and the next one tries again.
+        created ??= import('openai')
+          .then(({ default: OpenAI }) => new OpenAI({ apiKey: key, baseURL, ...(maxRetries === undefined ? {} : { maxRetries }) }))
+          .catch((error: unknown) => {
+            created = undefined;
+            throw error;
+          });
+        return (await created).moderations.create(body, options);
+      },
+    },
+  };
 }

@@ -12,4 +12,4 @@ printTable('PII on presidio-research generated_large.json (2,109 sentences)', pi
 printTable("Presidio's recogniser test cases (pass = exactly the expected spans)", recognizerParity());
 printTable('Prompt injection: recall on attacks, false positives on benign prompts', injectionQuality());
 printTable('Throughput (best of 5)', speed());
-printTable('Hostile inputs (best of 3–5)', hostile());
+printTable('Hostile inputs (median ms of 3–5 runs)', hostile());

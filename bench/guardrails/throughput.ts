@@ -1,12 +1,13 @@
 /**
- * PII scan speed: MB/s on chat text and on PII-dense text, detection and masking, whole text and streamed; and
- * time on hostile inputs at 100 KB and 1 MB (linear means the 1 MB time is about ten times the 100 KB time).
- * Best of several rounds: on a shared machine the minimum is the closest to the code's own cost.
+ * PII scan speed: MB/s on chat text and on PII-dense text, detection and masking, whole text and streamed (best of
+ * several rounds: on a shared machine the minimum is the closest to the code's own cost); and the median time on
+ * hostile inputs (bench/guardrails/hostile.ts) from 100 KB to 50 MB (linear means 50 MB takes about 50× 1 MB).
  */
-import type { Row } from '../harness.ts';
+import { median, type Row } from '../harness.ts';
 import { PIIDetectionGuardrail } from '../../lib/guardrails/pii.ts';
 import { PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
 import { deepset, notInject, synthRows, xstest } from './data.ts';
+import { HOSTILE } from './hostile.ts';
 
 const detect = new PIIDetectionGuardrail();
 const mask = new PIIDetectionGuardrail({ maskPii: true });
@@ -72,28 +73,37 @@ export function speed(): Row[] {
   return rows;
 }
 
-export const HOSTILE: Readonly<Record<string, (size: number) => string>> = {
-  'one digit run': (n) => '4'.repeat(n),
-  'digits and single spaces': (n) => '1 '.repeat(n / 2),
-  'digits and dashes (card-like)': (n) => '4111-1111-1111-111 '.repeat(n / 19),
-  '@ floods': (n) => 'a@'.repeat(n / 2),
-  '64-char local parts': (n) => `${'a'.repeat(64)}@`.repeat(n / 65),
-  'long domain runs': (n) => `x@${'a.'.repeat(200)} `.repeat(n / 403),
-  'colons (IPv6-like)': (n) => 'a:'.repeat(n / 2),
-  'dotted numbers': (n) => '1.'.repeat(n / 2),
-  '+ prefixes': (n) => '+1 '.repeat(n / 3),
-  'IBAN starts': (n) => 'GB82 '.repeat(n / 5),
-  'injection word floods': (n) => 'ignore all the previous '.repeat(n / 24),
-};
+/** Median of `rounds` timed runs after one untimed run (the untimed run also checks that the scan completes). */
+function medianMs(fn: () => void, rounds: number): number {
+  fn();
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/** Sizes and rounds: the 10 MB and 50 MB rows show that time stays linear and that nothing overflows the stack. */
+const SIZES = [
+  { label: '100 KB', size: 100_000, rounds: 5 },
+  { label: '1 MB', size: 1_000_000, rounds: 5 },
+  { label: '10 MB', size: 10_000_000, rounds: 3 },
+  { label: '50 MB', size: 50_000_000, rounds: 3 },
+];
 
 export function hostile(): Row[] {
-  return Object.entries(HOSTILE).map(([name, make]) => {
-    const small = flat(make(100_000));
-    const large = flat(make(1_000_000));
-    const isInjection = name.startsWith('injection');
-    const run = (s: string) => (isInjection ? injection.detect(s) : detect.scan(s));
-    const a = best(() => run(small), 5);
-    const b = best(() => run(large), 3);
-    return { input: name, '100 KB ms': a.toFixed(1), '1 MB ms': b.toFixed(1), 'ratio (linear ≈ 10)': (b / a).toFixed(1) };
+  return Object.entries(HOSTILE).map(([name, { make, injection: isInjection }]) => {
+    const row: Row = { input: name };
+    const ms: number[] = [];
+    for (const { label, size, rounds } of SIZES) {
+      const text = flat(make(size));
+      const t = medianMs(() => (isInjection ? injection.detect(text) : detect.scan(text)), rounds);
+      ms.push(t);
+      row[`${label} ms`] = t.toFixed(1);
+    }
+    row['50 MB / 1 MB (linear ≈ 50)'] = (ms[3]! / ms[1]!).toFixed(0);
+    return row;
   });
 }

@@ -2,7 +2,8 @@
  * The guardrail contract. A guardrail is recognised by class when the agent is built (never by inspecting
  * functions at run time) and runs inline, fail-closed, in `preHooks` (checks input) or `postHooks` (checks output).
  */
-import { HookchainConfigError, InputCheckError, OutputCheckError, type CheckErrorOptions } from '../errors.ts';
+import { InputCheckError, OutputCheckError, type CheckErrorOptions } from '../errors.ts';
+import { checkOptions, is, isPlainObject, type Rules } from '../options.ts';
 import type { HookArgs, RunContext } from '../types.ts';
 
 export interface GuardrailOptions {
@@ -13,6 +14,9 @@ export interface GuardrailOptions {
   /** Bound on one `check` call; a timeout is a failure like any other (fail closed unless `failOpen`). */
   timeoutMs?: number;
 }
+
+/** The rules for the options every guardrail takes; a built-in adds the rules for its own options. */
+export const GUARDRAIL_OPTION_RULES: Rules = Object.freeze({ name: is.nonEmptyString, failOpen: is.boolean, timeoutMs: is.timeoutMs });
 
 /** What a chunk check sees while a run streams. */
 export interface ChunkCheckArgs {
@@ -52,15 +56,13 @@ export abstract class BaseGuardrail {
   readonly chunkLookBehind: number = 0;
 
   constructor(options: GuardrailOptions = {}) {
-    const { name, failOpen = false, timeoutMs } = options;
-    if (name !== undefined && (typeof name !== 'string' || name === '')) {
-      throw new HookchainConfigError('INVALID_OPTION', `${new.target.name}: option "name" must be a non-empty string`);
-    }
-    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-      throw new HookchainConfigError('INVALID_OPTION', `${new.target.name}: option "timeoutMs" must be a positive number of milliseconds, got ${String(timeoutMs)}`);
-    }
+    // A subclass may keep options of its own in the same object, so only these three are checked here (the
+    // built-ins check all of theirs, unknown names included). `timeoutMs` must be a timer Node honours: a longer
+    // delay fires after 1 ms, which would time every check out at once.
+    const own = isPlainObject(options) ? { name: options.name, failOpen: options.failOpen, timeoutMs: options.timeoutMs } : options;
+    const { name, failOpen = false, timeoutMs } = checkOptions<GuardrailOptions>(new.target.name, own, GUARDRAIL_OPTION_RULES);
     this.name = name ?? new.target.name;
-    this.failOpen = failOpen === true;
+    this.failOpen = failOpen;
     this.timeoutMs = timeoutMs;
   }
 

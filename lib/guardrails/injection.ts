@@ -5,13 +5,13 @@
  * attacks written in other words — pair it with a model-based classifier where that matters.
  */
 import { CheckTrigger, HookchainConfigError } from '../errors.ts';
+import { checkOptions, is, type Rule, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
-import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
+import { BaseGuardrail, GUARDRAIL_OPTION_RULES, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
 import { InjectionMatcher, type InjectionMatch, type PatternInput } from './injection/matcher.ts';
 import { normalizeText } from './injection/normalize.ts';
 import { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
 import { InjectionStream } from './injection/stream.ts';
-import { checkOptions, optionalPositiveInt } from './options.ts';
 import { locationOf, readTarget, textSegments } from './text.ts';
 
 export { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
@@ -28,7 +28,10 @@ export interface PromptInjectionGuardrailOptions extends GuardrailOptions {
 
 /** Longest match of a built-in rule in normal-form characters (two gaps of three 20-letter words, plus the words). */
 const BUILTIN_MAX = 200;
-const OWN_OPTIONS = ['patterns', 'extraPatterns', 'maxPatternLength'];
+const OWNER = 'PromptInjectionGuardrail';
+/** Each element is checked when the rules are compiled, with its index in the message. */
+const patternList: Rule = (v) => (Array.isArray(v) ? undefined : 'an array of phrase strings or RegExps');
+const RULES: Rules = { ...GUARDRAIL_OPTION_RULES, patterns: patternList, extraPatterns: patternList, maxPatternLength: is.positiveInt };
 
 export class PromptInjectionGuardrail extends BaseGuardrail {
   private readonly matcher: InjectionMatcher;
@@ -36,18 +39,16 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
 
   constructor(options: PromptInjectionGuardrailOptions = {}) {
     super(options);
-    const owner = 'PromptInjectionGuardrail';
-    checkOptions(owner, options, OWN_OPTIONS);
-    const patterns = listOption(owner, 'patterns', options.patterns);
-    const extra = listOption(owner, 'extraPatterns', options.extraPatterns) ?? [];
+    const { patterns, extraPatterns: extra = [], maxPatternLength: userMax = BUILTIN_MAX } = checkOptions<PromptInjectionGuardrailOptions>(OWNER, options, RULES);
     if (patterns !== undefined && patterns.length === 0 && extra.length === 0) {
-      throw new HookchainConfigError('INVALID_OPTION', `${owner}: "patterns" is empty, so nothing would be checked; omit it to use the defaults`);
+      throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: option "patterns" is empty, so nothing would be checked; omit it to use the defaults`);
     }
     const rules = patterns === undefined ? DEFAULT_RULES : [];
     const phrases = patterns === undefined ? [...AGNO_PHRASES, ...extra] : [...patterns, ...extra];
-    this.matcher = new InjectionMatcher(rules, phrases, owner);
-    const userMax = optionalPositiveInt(owner, 'maxPatternLength', options.maxPatternLength, BUILTIN_MAX);
-    const phraseMax = Math.max(0, ...phrases.filter((p): p is string => typeof p === 'string').map((p) => normalizeText(p).length));
+    this.matcher = new InjectionMatcher(rules, phrases, OWNER);
+    // A loop, not `Math.max(...list)`: a long phrase list spread as arguments could overflow the stack.
+    let phraseMax = 0;
+    for (const p of phrases) if (typeof p === 'string') phraseMax = Math.max(phraseMax, normalizeText(p).length);
     this.stream = new InjectionStream(this.matcher, Math.max(BUILTIN_MAX, userMax, phraseMax), (match) =>
       this.reject({ phase: 'post' }, verdictMessage(match), verdictOptions(match, {})),
     );
@@ -69,14 +70,6 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
   detect(text: string): InjectionMatch | undefined {
     return this.matcher.find(normalizeText(text));
   }
-}
-
-function listOption(owner: string, name: string, value: unknown): PatternInput[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) {
-    throw new HookchainConfigError('INVALID_OPTION', `${owner}: "${name}" must be an array of phrase strings or RegExps`);
-  }
-  return [...value];
 }
 
 function verdictMessage(match: InjectionMatch): string {

@@ -1,16 +1,15 @@
 /**
  * `OpenAIModerationGuardrail`: sends input (pre-hook), output (post-hook) and streamed output (in sentence
  * batches) to OpenAI's Moderations endpoint and blocks what it flags. Text and images are both sent. The client is
- * created once; an endpoint failure, a timeout or an unreadable answer blocks the run (fail closed) unless the
- * guardrail is built with `failOpen: true`.
+ * created once, on the first request (so `openai` is only loaded by apps that moderate); an endpoint failure, a
+ * timeout or an unreadable answer blocks the run (fail closed) unless the guardrail is built with `failOpen: true`.
  */
-import OpenAI from 'openai';
 import { HookchainConfigError } from '../errors.ts';
+import { checkOptions, is, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
-import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
+import { BaseGuardrail, GUARDRAIL_OPTION_RULES, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
 import { batchEnd } from './moderation/batch.ts';
 import { MODERATION_CATEGORIES, ModerationUnavailableError, blockingCategories, readVerdict, type ModerationCategory } from './moderation/verdict.ts';
-import { checkOptions, optionalPositiveInt } from './options.ts';
 import { imageUrls, readTarget, textSegments } from './text.ts';
 
 export { MODERATION_CATEGORIES, ModerationUnavailableError, type ModerationCategory } from './moderation/verdict.ts';
@@ -40,8 +39,18 @@ export interface OpenAIModerationGuardrailOptions extends GuardrailOptions {
   streamBatchChars?: number;
 }
 
-const OWN_OPTIONS = ['model', 'raiseForCategories', 'client', 'apiKey', 'baseURL', 'maxRetries', 'streamBatchChars'];
 const OWNER = 'OpenAIModerationGuardrail';
+const RULES: Rules = {
+  ...GUARDRAIL_OPTION_RULES,
+  model: is.nonEmptyString,
+  // Category names are checked by `categoriesOption`, which can suggest the API spelling.
+  raiseForCategories: (v) => (Array.isArray(v) && v.length > 0 ? undefined : 'a non-empty array of category names such as "self-harm/intent"'),
+  client: (v) => (typeof (v as ModerationClient | null)?.moderations?.create === 'function' ? undefined : 'an OpenAI client (an object with moderations.create)'),
+  apiKey: is.nonEmptyString,
+  baseURL: is.nonEmptyString,
+  maxRetries: is.nonNegativeInt,
+  streamBatchChars: is.positiveInt,
+};
 
 export class OpenAIModerationGuardrail extends BaseGuardrail {
   readonly model: string;
@@ -52,14 +61,12 @@ export class OpenAIModerationGuardrail extends BaseGuardrail {
 
   constructor(options: OpenAIModerationGuardrailOptions = {}) {
     super(options);
-    checkOptions(OWNER, options, OWN_OPTIONS);
-    const { model = 'omni-moderation-latest', raiseForCategories, client, apiKey, baseURL, maxRetries } = options;
-    if (typeof model !== 'string' || model === '') throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: option "model" must be a non-empty string`);
+    const { model = 'omni-moderation-latest', raiseForCategories, client, apiKey, baseURL, maxRetries, streamBatchChars = 400 } = checkOptions<OpenAIModerationGuardrailOptions>(OWNER, options, RULES);
     this.model = model;
     this.raiseForCategories = raiseForCategories === undefined ? undefined : Object.freeze(categoriesOption(raiseForCategories));
     this.raiseFor = this.raiseForCategories && new Set(this.raiseForCategories);
     this.client = clientOption(client, apiKey, baseURL, maxRetries);
-    this.batchChars = optionalPositiveInt(OWNER, 'streamBatchChars', options.streamBatchChars, 400);
+    this.batchChars = streamBatchChars;
   }
 
   async check(args: HookArgs): Promise<void> {
@@ -89,7 +96,7 @@ export class OpenAIModerationGuardrail extends BaseGuardrail {
     try {
       const options: { signal?: AbortSignal; timeout?: number } = {};
       if (signal) options.signal = signal;
-      if (this.timeoutMs !== undefined) options.timeout = Math.ceil(this.timeoutMs);
+      if (this.timeoutMs !== undefined) options.timeout = this.timeoutMs;
       answer = await this.client.moderations.create({ model: this.model, input }, options);
     } catch (error) {
       if (signal?.aborted) throw error;
@@ -109,10 +116,7 @@ export class OpenAIModerationGuardrail extends BaseGuardrail {
   }
 }
 
-function categoriesOption(value: unknown): ModerationCategory[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: "raiseForCategories" must be a non-empty array of category names such as "self-harm/intent"`);
-  }
+function categoriesOption(value: readonly unknown[]): ModerationCategory[] {
   for (const name of value) {
     if (!(MODERATION_CATEGORIES as readonly unknown[]).includes(name)) {
       const close = MODERATION_CATEGORIES.find((c) => typeof name === 'string' && c.replace(/[/-]/g, '_') === name.toLowerCase());
@@ -123,18 +127,31 @@ function categoriesOption(value: unknown): ModerationCategory[] {
   return [...value] as ModerationCategory[];
 }
 
-function clientOption(client: unknown, apiKey: string | undefined, baseURL: string | undefined, maxRetries: number | undefined): ModerationClient {
+function clientOption(client: ModerationClient | undefined, apiKey: string | undefined, baseURL: string | undefined, maxRetries: number | undefined): ModerationClient {
   if (client !== undefined) {
     if (apiKey !== undefined || baseURL !== undefined || maxRetries !== undefined) {
       throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: pass either "client" or "apiKey"/"baseURL"/"maxRetries", not both; configure the client you pass instead`);
     }
-    const create = (client as ModerationClient | null)?.moderations?.create;
-    if (typeof create !== 'function') throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: "client" must be an OpenAI client (it has no moderations.create)`);
-    return client as ModerationClient;
+    return client;
   }
-  try {
-    return new OpenAI({ apiKey, baseURL, ...(maxRetries === undefined ? {} : { maxRetries }) });
-  } catch (error) {
-    throw new HookchainConfigError('MISSING_API_KEY', `${OWNER}: could not create the OpenAI client (${(error as Error).message}); pass { apiKey } or { client }, or set OPENAI_API_KEY`);
+  // The key is looked up now, as OpenAI's constructor would, so that a missing key fails at construction.
+  const key = apiKey ?? process.env['OPENAI_API_KEY'];
+  if (key === undefined || key === '') {
+    throw new HookchainConfigError('MISSING_API_KEY', `${OWNER}: no API key; pass { apiKey } or { client }, or set OPENAI_API_KEY`);
   }
+  let created: Promise<ModerationClient> | undefined;
+  return {
+    moderations: {
+      async create(body, options) {
+        // A failed load or construction is not cached: the request fails closed, and the next one tries again.
+        created ??= import('openai')
+          .then(({ default: OpenAI }) => new OpenAI({ apiKey: key, baseURL, ...(maxRetries === undefined ? {} : { maxRetries }) }))
+          .catch((error: unknown) => {
+            created = undefined;
+            throw error;
+          });
+        return (await created).moderations.create(body, options);
+      },
+    },
+  };
 }

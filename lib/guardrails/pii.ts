@@ -3,9 +3,9 @@
  * streamed output (`checkChunk`), and either blocks the run (`PII_DETECTED`) or masks the data in place.
  */
 import { CheckTrigger, HookchainConfigError } from '../errors.ts';
+import { checkOptions, is, isPlainObject, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
-import { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
-import { checkOptions, optionalBoolean, optionalOneOf, optionalPositiveInt } from './options.ts';
+import { BaseGuardrail, GUARDRAIL_OPTION_RULES, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
 import { compileCustomPatterns } from './pii/custom.ts';
 import { PiiScanner, type MaskStyle } from './pii/scan.ts';
 import { PiiStream } from './pii/stream.ts';
@@ -31,7 +31,23 @@ export interface PIIDetectionGuardrailOptions extends GuardrailOptions {
 /** One finding in a verdict: the type and where it is, never the value. */
 export interface PiiFinding extends PiiSpan, TextLocation {}
 
-const OWN_OPTIONS = ['maskPii', 'entities', 'customPatterns', 'mask', 'customPatternMaxLength'];
+const OWNER = 'PIIDetectionGuardrail';
+
+function entitiesRule(value: unknown): string | undefined {
+  const expected = `an array of ${PII_ENTITIES.join(', ')}`;
+  if (!Array.isArray(value)) return expected;
+  const unknown: unknown = value.find((e) => !(PII_ENTITIES as readonly unknown[]).includes(e));
+  return unknown === undefined ? undefined : `${expected} (unknown entity ${JSON.stringify(unknown)}; use "customPatterns" for other types)`;
+}
+
+const RULES: Rules = {
+  ...GUARDRAIL_OPTION_RULES,
+  maskPii: is.boolean,
+  entities: entitiesRule,
+  customPatterns: (v) => (isPlainObject(v) ? undefined : 'an object mapping a name to a pattern string or RegExp, e.g. { EMPLOYEE_ID: /EMP-\\d{6}/ }'),
+  mask: is.oneOf('asterisk', 'placeholder'),
+  customPatternMaxLength: is.positiveInt,
+};
 
 export class PIIDetectionGuardrail extends BaseGuardrail {
   readonly maskPii: boolean;
@@ -42,20 +58,19 @@ export class PIIDetectionGuardrail extends BaseGuardrail {
 
   constructor(options: PIIDetectionGuardrailOptions = {}) {
     super(options);
-    const owner = 'PIIDetectionGuardrail';
-    checkOptions(owner, options, OWN_OPTIONS);
-    this.maskPii = optionalBoolean(owner, 'maskPii', options.maskPii, false);
-    this.mask = optionalOneOf(owner, 'mask', options.mask, ['asterisk', 'placeholder'] as const, 'asterisk');
-    this.entities = Object.freeze(entitiesOption(owner, options.entities));
-    const custom = compileCustomPatterns(options.customPatterns, owner);
+    const { maskPii = false, mask = 'asterisk', entities = PII_ENTITIES, customPatterns, customPatternMaxLength = 256 } = checkOptions<PIIDetectionGuardrailOptions>(OWNER, options, RULES);
+    this.maskPii = maskPii;
+    this.mask = mask;
+    this.entities = Object.freeze([...new Set(entities)]);
+    const custom = compileCustomPatterns(customPatterns, OWNER);
     if (this.entities.length === 0 && custom.length === 0) {
-      throw new HookchainConfigError('INVALID_OPTION', `${owner}: "entities" is empty and there are no "customPatterns", so nothing would be checked; list at least one entity`);
+      throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: option "entities" is empty and there are no "customPatterns", so nothing would be checked; list at least one entity`);
     }
     this.scanner = new PiiScanner(this.entities, custom);
     this.stream = new PiiStream({
       scanner: this.scanner,
       mask: this.maskPii ? this.mask : undefined,
-      customMaxLength: optionalPositiveInt(owner, 'customPatternMaxLength', options.customPatternMaxLength, 256),
+      customMaxLength: customPatternMaxLength,
       hasCustom: custom.length > 0,
       detected: (findings) => this.reject({ phase: 'post' }, verdictMessage('output', findings), verdictOptions(findings)),
     });
@@ -84,19 +99,6 @@ export class PIIDetectionGuardrail extends BaseGuardrail {
   scan(text: string): PiiSpan[] {
     return this.scanner.findings(text);
   }
-}
-
-function entitiesOption(owner: string, value: unknown): PiiEntity[] {
-  if (value === undefined) return [...PII_ENTITIES];
-  if (!Array.isArray(value)) {
-    throw new HookchainConfigError('INVALID_OPTION', `${owner}: "entities" must be an array of ${PII_ENTITIES.join(', ')}`);
-  }
-  for (const e of value) {
-    if (!(PII_ENTITIES as readonly unknown[]).includes(e)) {
-      throw new HookchainConfigError('INVALID_OPTION', `${owner}: unknown entity ${JSON.stringify(e)} in "entities"; the entities are ${PII_ENTITIES.join(', ')} (use "customPatterns" for others)`);
-    }
-  }
-  return [...new Set(value as PiiEntity[])];
 }
 
 function detectedTypes(findings: PiiSpan[]): string[] {

@@ -3,8 +3,8 @@
  *
  * Input is a string or chat messages; output is a string. Agno turns messages into their JSON dump before
  * masking (ids and roles included) and hands that string to the model; here text is read and rewritten where it
- * lives — a message's string content or its text parts — and everything else (roles, names, image parts) is left
- * exactly as it was.
+ * lives — a message's string content or the `text` of its parts — and everything else (roles, names, image parts)
+ * is left exactly as it was.
  */
 import type { ChatMessage, ContentPart, HookArgs } from '../types.ts';
 
@@ -21,13 +21,9 @@ export interface TextSegment extends TextLocation {
 }
 
 /**
- * System and developer messages are the application's own instructions, not what a user or the model said:
- * scanning them would flag (or mask) the app's prompt. User and assistant turns are checked.
+ * Every message is checked, `system` and `developer` ones too: they arrive in the run's input like the rest, so a
+ * caller (or whoever shapes the input) could otherwise carry anything past the guardrails in a system message.
  */
-function isChecked(message: ChatMessage): boolean {
-  return message.role === 'user' || message.role === 'assistant';
-}
-
 /** The content this guardrail checks in this phase: the run's input for a pre-hook, its output for a post-hook. */
 export function readTarget(args: HookArgs): CheckedContent | undefined {
   if (args.phase === 'pre') return args.runInput.inputContent;
@@ -49,14 +45,14 @@ export function textSegments(content: CheckedContent | undefined): TextSegment[]
   if (!Array.isArray(content)) return [];
   const out: TextSegment[] = [];
   content.forEach((message, messageIndex) => {
-    if (!isChecked(message)) return;
+    if (!isMessage(message)) return;
     if (typeof message.content === 'string') {
       out.push({ text: message.content, messageIndex });
       return;
     }
     if (!Array.isArray(message.content)) return;
     message.content.forEach((part, partIndex) => {
-      if (isTextPart(part)) out.push({ text: part.text, messageIndex, partIndex });
+      if (hasText(part)) out.push({ text: part.text, messageIndex, partIndex });
     });
   });
   return out;
@@ -67,9 +63,9 @@ export function imageUrls(content: CheckedContent | undefined): string[] {
   if (!Array.isArray(content)) return [];
   const urls: string[] = [];
   for (const message of content) {
-    if (!isChecked(message) || !Array.isArray(message.content)) continue;
+    if (!isMessage(message) || !Array.isArray(message.content)) continue;
     for (const part of message.content) {
-      if (part.type === 'image_url' && typeof part.image_url?.url === 'string') urls.push(part.image_url.url);
+      if (part?.type === 'image_url' && typeof part.image_url?.url === 'string') urls.push(part.image_url.url);
     }
   }
   return urls;
@@ -82,7 +78,7 @@ export function imageUrls(content: CheckedContent | undefined): string[] {
 export function rewriteText(content: CheckedContent, rewrite: (text: string) => string): CheckedContent {
   if (typeof content === 'string') return rewrite(content);
   for (const message of content) {
-    if (!isChecked(message)) continue;
+    if (!isMessage(message)) continue;
     if (typeof message.content === 'string') {
       const next = rewrite(message.content);
       if (next !== message.content) message.content = next;
@@ -90,7 +86,7 @@ export function rewriteText(content: CheckedContent, rewrite: (text: string) => 
     }
     if (!Array.isArray(message.content)) continue;
     for (const part of message.content) {
-      if (!isTextPart(part)) continue;
+      if (!hasText(part)) continue;
       const next = rewrite(part.text);
       if (next !== part.text) part.text = next;
     }
@@ -98,8 +94,16 @@ export function rewriteText(content: CheckedContent, rewrite: (text: string) => 
   return content;
 }
 
-function isTextPart(part: ContentPart): part is Extract<ContentPart, { type: 'text' }> {
-  return part !== null && typeof part === 'object' && part.type === 'text' && typeof part.text === 'string';
+function isMessage(message: unknown): message is ChatMessage {
+  return message !== null && typeof message === 'object';
+}
+
+/**
+ * Any part with a string `text` is text, whatever its `type` (`input_text`, `output_text`, a provider's own): a
+ * part type the guardrails do not know must not be a way to carry text past them.
+ */
+function hasText(part: ContentPart): part is ContentPart & { text: string } {
+  return part !== null && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string';
 }
 
 /** A location as JSON-safe fields to spread into a finding (nothing for a plain string). */

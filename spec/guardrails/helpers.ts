@@ -63,3 +63,8 @@ export function cutAt(text: string, offsets: readonly number[]): string[] {
   out.push(text.slice(last));
   return out;
 }
+
+/** No half of a surrogate pair without its other half (`String.prototype.isWellFormed`, not in the ES2022 lib). */
+export function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}

@@ -3,7 +3,7 @@ import { CheckTrigger, HookchainConfigError, InputCheckError, OutputCheckError, 
 import { MODERATION_CATEGORIES, ModerationUnavailableError, OpenAIModerationGuardrail } from '../../lib/guardrails/moderation.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../../lib/testing/fake-openai.ts';
 import type { ChatMessage } from '../../lib/types.ts';
-import { cutAt, driveChunks, postArgs, preArgs } from './helpers.ts';
+import { cutAt, driveChunks, isWellFormed, postArgs, preArgs } from './helpers.ts';
 
 let fake: FakeOpenAI;
 beforeAll(async () => {
@@ -77,7 +77,7 @@ describe('OpenAIModerationGuardrail', () => {
     await guardrail().check(preArgs(messages));
     await guardrail().check(preArgs([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }]));
     expect(moderationBodies().slice(before).map((b) => b.input)).toEqual([
-      [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'https://img.example/a.png' } }],
+      [{ type: 'text', text: 'private app prompt\n\nwhat is this?' }, { type: 'image_url', image_url: { url: 'https://img.example/a.png' } }],
       [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }],
     ]);
   });
@@ -125,7 +125,7 @@ describe('OpenAIModerationGuardrail', () => {
   it('rejects bad options at construction', () => {
     expect(() => guardrail({ raiseForCategories: ['self_harm_intent' as never] })).toThrow(/did you mean "self-harm\/intent"/);
     expect(() => guardrail({ raiseForCategories: [] })).toThrow(HookchainConfigError);
-    expect(() => new OpenAIModerationGuardrail({ client: {} as never })).toThrow(/no moderations.create/);
+    expect(() => new OpenAIModerationGuardrail({ client: {} as never })).toThrow(/option "client" must be an OpenAI client \(an object with moderations.create\)/);
     expect(() => new OpenAIModerationGuardrail({ client: { moderations: { create: async () => ({}) } }, apiKey: 'k' })).toThrow(/either "client" or/);
     expect(() => guardrail({ moderationModel: 'x' } as never)).toThrow(/unknown option "moderationModel"/);
   });
@@ -151,6 +151,17 @@ describe('OpenAIModerationGuardrail', () => {
       expect(run.error).toBeInstanceOf(OutputCheckError);
       expect(run.released).not.toContain('attack');
       expect(text.startsWith(run.released)).toBe(true);
+    });
+
+    it('never sends or releases half a surrogate pair when a long batch is cut without a space', async () => {
+      fake.setModeration(() => ({ flagged: false }));
+      const text = `${'x'.repeat(1599)}😀${'y'.repeat(20)}`;
+      const before = moderationBodies().length;
+      const run = await driveChunks(guardrail({ streamBatchChars: 400 }), [text.slice(0, 1600), text.slice(1600)]);
+      expect(run.error).toBeUndefined();
+      expect(run.released).toBe(text);
+      for (const release of run.releases) expect(isWellFormed(release), JSON.stringify(release.slice(-2))).toBe(true);
+      for (const body of moderationBodies().slice(before)) expect(isWellFormed(String(body.input))).toBe(true);
     });
 
     it('fails closed in a stream too', async () => {

@@ -4,6 +4,7 @@
  * words separated by single spaces, so each position costs a bounded amount: matching is linear in the text.
  */
 import { HookchainConfigError } from '../../errors.ts';
+import { patternFailed } from '../pii/custom.ts';
 import { normalizePattern, normalizeText } from './normalize.ts';
 import { phraseSource, type InjectionRule } from './rules.ts';
 
@@ -33,8 +34,10 @@ export class InjectionMatcher {
   private readonly combined: RegExp | undefined;
   private readonly rules: CompiledRule[];
   private readonly custom: CompiledRule[];
+  private readonly owner: string;
 
   constructor(rules: readonly InjectionRule[], patterns: readonly PatternInput[], owner: string) {
+    this.owner = owner;
     this.rules = [];
     this.custom = [];
     for (const rule of rules) this.rules.push({ name: rule.name, regex: new RegExp(`${WORD_START}(?:${foldSource(rule.source)})`, 'y') });
@@ -64,14 +67,11 @@ export class InjectionMatcher {
       if (hit) best = this.ruleAt(text, hit.index);
     }
     for (const rule of this.custom) {
-      rule.regex.lastIndex = 0;
-      for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
-        if (m[0].length === 0) {
-          rule.regex.lastIndex = m.index + 1;
-          continue;
-        }
-        if (!best || m.index < best.start) best = { rule: rule.name, start: m.index, end: m.index + m[0].length };
-        break;
+      try {
+        const m = firstMatch(rule.regex, text);
+        if (m && (!best || m.start < best.start)) best = { rule: rule.name, ...m };
+      } catch (error) {
+        throw patternFailed(`${this.owner}: pattern ${rule.name}`, text.length, error);
       }
     }
     return best;
@@ -85,4 +85,14 @@ export class InjectionMatcher {
     }
     return undefined;
   }
+}
+
+/** The first non-empty match of a global RegExp. */
+function firstMatch(regex: RegExp, text: string): { start: number; end: number } | undefined {
+  regex.lastIndex = 0;
+  for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+    if (m[0].length > 0) return { start: m.index, end: m.index + m[0].length };
+    regex.lastIndex = m.index + 1;
+  }
+  return undefined;
 }

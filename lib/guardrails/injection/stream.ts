@@ -37,7 +37,10 @@ export class InjectionStream {
     const key = (args.runContext as object | undefined) ?? this.fallbackKey;
     const state = this.states.get(key) ?? { tail: '', space: false };
     const raw = args.text;
-    const normal = normalizeWithMap(raw, state.space);
+    // The first half of a surrogate pair at the end is held unread: read alone it maps to nothing, and so would its
+    // second half in the next chunk, which then looked like a word start ("𝐀jailbreak" read as "jailbreak").
+    const complete = !args.final && isHighSurrogate(raw.charCodeAt(raw.length - 1)) ? raw.length - 1 : raw.length;
+    const normal = normalizeWithMap(raw.slice(0, complete), state.space);
     const match = this.matcher.find(state.tail + normal.text);
     if (match) {
       this.states.delete(key);
@@ -49,10 +52,9 @@ export class InjectionStream {
     }
     const keepNormal = Math.max(0, state.tail.length + normal.text.length - (this.maxLength - 1)) - state.tail.length;
     let cut = 0;
-    while (cut < raw.length && normal.ends[cut]! <= keepNormal) cut++;
-    cut = Math.max(cut, raw.length - MAX_HOLD);
-    const code = raw.charCodeAt(cut - 1);
-    if (cut > 0 && cut < raw.length && code >= 0xd800 && code <= 0xdbff) cut--;
+    while (cut < complete && normal.ends[cut]! <= keepNormal) cut++;
+    cut = Math.max(cut, complete - MAX_HOLD);
+    if (cut > 0 && cut < complete && isHighSurrogate(raw.charCodeAt(cut - 1))) cut--;
     if (cut > 0) {
       const released = normal.text.slice(0, normal.ends[cut - 1]);
       this.states.set(key, { tail: keepTail(state.tail + released, this.maxLength + 1), space: normal.spaceAfter[cut - 1] === 1 });
@@ -72,4 +74,8 @@ function keepTail(text: string, size: number): string {
   if (text.length <= size) return text;
   const tail = text.slice(text.length - size);
   return tail[0] === ' ' ? tail : `\u0000${tail.slice(1)}`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

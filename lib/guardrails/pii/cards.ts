@@ -8,7 +8,7 @@
  * window shifted into the year). Luhn sums come from prefix sums, so each start costs O(1) per length tried and a
  * megabyte of digits is scanned in linear time.
  */
-import { isLetter } from './chars.ts';
+import { isDigit, isLetter } from './chars.ts';
 import type { Emit } from './types.ts';
 
 const MIN = 13;
@@ -38,19 +38,35 @@ function ensure(size: number): void {
   odd = new Uint8Array(cap + 1);
 }
 
-/** A run long enough to hold a card; runs of fewer digits are skipped by the regex engine at native speed. */
-const LONG_RUN = /\d(?:[ -]?\d){12,}/g;
+/**
+ * Where a run long enough to hold a card may start: 13 digits with single separators. The repetition is bounded,
+ * so the regex engine's backtracking stays shallow; the run is then extended by hand (`runEnd`). An unbounded
+ * `(?:[ -]?\d){12,}` overflowed the stack at 7M digits.
+ */
+const RUN_START = /\d(?:[ -]?\d){12}/g;
 
 export function scanCards(text: string, emit: Emit): void {
-  LONG_RUN.lastIndex = 0;
-  for (let m = LONG_RUN.exec(text); m !== null; m = LONG_RUN.exec(text)) {
+  RUN_START.lastIndex = 0;
+  for (let m = RUN_START.exec(text); m !== null; m = RUN_START.exec(text)) {
     const start = m.index;
-    const end = start + m[0].length;
-    LONG_RUN.lastIndex = end;
+    const end = runEnd(text, start + m[0].length);
+    RUN_START.lastIndex = end;
     // A run glued to letters is part of an identifier (`WEST1234…`, a hash), not a written card number.
     if ((start > 0 && isLetter(text.charCodeAt(start - 1))) || (end < text.length && isLetter(text.charCodeAt(end)))) continue;
     findCards(start, readRun(text, start, end), emit);
   }
+}
+
+/** The end of the run of digits with single separators (space or dash) going on at `p`, just after a digit. */
+function runEnd(text: string, p: number): number {
+  const n = text.length;
+  while (p < n) {
+    const c = text.charCodeAt(p);
+    if (isDigit(c)) p++;
+    else if ((c === 32 || c === 45) && p + 1 < n && isDigit(text.charCodeAt(p + 1))) p += 2;
+    else break;
+  }
+  return p;
 }
 
 /** Fills the buffers for the run `[start, end)` (digits with single separators); returns the digit count. */

@@ -5,19 +5,19 @@
  * They are the user's code: a pattern with nested quantifiers (`(a+)+`) can backtrack exponentially on hostile
  * input, and nothing here can bound that. The built-in entities avoid regex backtracking entirely.
  */
-import { HookchainConfigError } from '../../errors.ts';
+import { HookchainConfigError, HookchainError } from '../../errors.ts';
 import { PII_ENTITIES } from './types.ts';
 
 export interface CustomPattern {
   readonly name: string;
   readonly regex: RegExp;
+  /** The guardrail it belongs to, for the error a failing pattern throws. */
+  readonly owner: string;
 }
 
-export function compileCustomPatterns(value: unknown, owner: string): CustomPattern[] {
+/** `value`: the option, already checked to be a plain object (or undefined) by the guardrail's option rules. */
+export function compileCustomPatterns(value: object | undefined, owner: string): CustomPattern[] {
   if (value === undefined) return [];
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof RegExp) {
-    throw new HookchainConfigError('INVALID_OPTION', `${owner}: "customPatterns" must be an object mapping a name to a pattern string or RegExp, e.g. { EMPLOYEE_ID: /EMP-\\d{6}/ }`);
-  }
   return Object.entries(value).map(([name, pattern]) => compileOne(name, pattern, owner));
 }
 
@@ -45,18 +45,36 @@ function compileOne(name: string, pattern: unknown, owner: string): CustomPatter
     throw new HookchainConfigError('INVALID_PATTERN', `${where} matches the empty string, so it would match everywhere; require at least one character`);
   }
   regex.lastIndex = 0;
-  return { name, regex };
+  return { name, regex, owner };
 }
 
 /** Standard leftmost, non-overlapping matches; empty matches (possible with lookarounds) are skipped. */
 export function scanCustom(pattern: CustomPattern, text: string, emit: (type: string, start: number, end: number) => void): void {
   const re = pattern.regex;
   re.lastIndex = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (m[0].length === 0) {
-      re.lastIndex = m.index + 1;
-      continue;
+  try {
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex = m.index + 1;
+        continue;
+      }
+      emit(pattern.name, m.index, m.index + m[0].length);
     }
-    emit(pattern.name, m.index, m.index + m[0].length);
+  } catch (error) {
+    throw patternFailed(`${pattern.owner}: customPatterns["${pattern.name}"]`, text.length, error);
   }
+}
+
+/**
+ * A user pattern with an unbounded repeated group (`\d(?:[ -]?\d){5,}`) makes the regex engine overflow its stack
+ * on a long enough run: name the pattern and the fix instead of surfacing a bare `RangeError`. The check fails
+ * (closed, unless `failOpen`), as for any other crash.
+ */
+export function patternFailed(where: string, length: number, error: unknown): unknown {
+  if (!(error instanceof RangeError)) return error;
+  return new HookchainError(
+    'PATTERN_FAILED',
+    `${where} could not be run on a text of ${length} characters (${error.message}); bound its repetitions (e.g. {13,19} instead of {12,} or +)`,
+    { cause: error },
+  );
 }

@@ -8,7 +8,8 @@
  * Not covered: national formats of other countries without a country code (`07700 900123`, `09-7625400`): without
  * the country they cannot be told apart from other numbers.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { createRequire } from 'node:module';
+import type * as PhoneMetadata from 'libphonenumber-js/min';
 import { eachStart, isAlnum, isDigit } from './chars.ts';
 import type { Emit } from './types.ts';
 
@@ -63,6 +64,18 @@ function internationalEnd(text: string, body: number): number {
   return -1;
 }
 
+let phoneLib: typeof PhoneMetadata | undefined;
+
+/**
+ * libphonenumber-js and its metadata are loaded on the first international candidate, not when hookchain is
+ * imported: most apps never scan one. `require` of its CommonJS build (package.json `exports`: `./min` has a
+ * `require` entry) keeps the scan synchronous, which a dynamic `import()` could not.
+ */
+function phoneLibrary(): typeof PhoneMetadata {
+  phoneLib ??= createRequire(import.meta.url)('libphonenumber-js/min') as typeof PhoneMetadata;
+  return phoneLib;
+}
+
 const verdicts = new Map<string, boolean>();
 
 /** libphonenumber-js parses in tens of microseconds; the same number in a long text is judged once. */
@@ -70,7 +83,7 @@ function possibleNumber(candidate: string): boolean {
   const known = verdicts.get(candidate);
   if (known !== undefined) return known;
   const digitCount = candidate.replace(/\D/g, '').length;
-  const ok = digitCount >= 8 && digitCount <= 15 && parsePhoneNumberFromString(candidate)?.isPossible() === true;
+  const ok = digitCount >= 8 && digitCount <= 15 && phoneLibrary().parsePhoneNumberFromString(candidate)?.isPossible() === true;
   if (verdicts.size >= 1024) verdicts.clear();
   verdicts.set(candidate, ok);
   return ok;

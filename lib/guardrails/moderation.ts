@@ -4,6 +4,7 @@
  * created once, on the first request (so `openai` is only loaded by apps that moderate); an endpoint failure, a
  * timeout or an unreadable answer blocks the run (fail closed) unless the guardrail is built with `failOpen: true`.
  */
+import { openAIClient } from '../models/openai-client.ts';
 import { HookchainConfigError } from '../errors.ts';
 import { checkOptions, is, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
@@ -134,24 +135,6 @@ function clientOption(client: ModerationClient | undefined, apiKey: string | und
     }
     return client;
   }
-  // The key is looked up now, as OpenAI's constructor would, so that a missing key fails at construction.
-  const key = apiKey ?? process.env['OPENAI_API_KEY'];
-  if (key === undefined || key === '') {
-    throw new HookchainConfigError('MISSING_API_KEY', `${OWNER}: no API key; pass { apiKey } or { client }, or set OPENAI_API_KEY`);
-  }
-  let created: Promise<ModerationClient> | undefined;
-  return {
-    moderations: {
-      async create(body, options) {
-        // A failed load or construction is not cached: the request fails closed, and the next one tries again.
-        created ??= import('openai')
-          .then(({ default: OpenAI }) => new OpenAI({ apiKey: key, baseURL, ...(maxRetries === undefined ? {} : { maxRetries }) }))
-          .catch((error: unknown) => {
-            created = undefined;
-            throw error;
-          });
-        return (await created).moderations.create(body, options);
-      },
-    },
-  };
+  // One factory for every OpenAI client: options and the key are checked now, `openai` is loaded on the first request.
+  return openAIClient({ apiKey, baseURL, maxRetries }, OWNER);
 }

@@ -9,8 +9,11 @@ const PII = [
   'a.very.long.local.part.for.testing.purposes@mail.sub.example.org', '555-123-4567', '(555) 123-4567',
   '+44 20 7946 0958', '+1 415 555 0132', '192.168.0.1', '2001:db8::8a2e:370:7334', 'fe80::1%eth0',
   'GB82 WEST 1234 5698 7654 32', 'DE89370400440532013000', '10.0.0.0/8',
+  // Disguised with zero-width characters and line breaks (issue #9).
+  '4111\u200b1111\u200b1111\u200b1111', '4111\r\n1111\n1111 \n 1111', '078-\u200b05-\u200d1123', '555\n123\n4567', 'jo\u200b@ex\u00ad.com',
+  `4${'\u200b'.repeat(16)}111 1111 1111 1111`, `4${'\u200b'.repeat(17)}111 1111 1111 1111`,
 ];
-const FILLER = [' ', ' and ', ', ', '. ', '\n', 'x', '1', '-', '@', ':', '.', 'call me at ', 'ref 000', 'ok ', '  ', 'é', '😀', '𝐀', 'e\u0301', '\u200b', '\u200d', '\u{E0069}'];
+const FILLER = [' ', ' and ', ', ', '. ', '\n', '\r\n', 'x', '1', '-', '@', ':', '.', 'call me at ', 'ref 000', 'ok ', '  ', 'é', '😀', '𝐀', 'e\u0301', '\u200b', '\u200b'.repeat(9), '\u200d', '\u{E0069}', '\t'];
 
 const piece = fc.oneof(fc.constantFrom(...PII), fc.constantFrom(...FILLER), fc.string({ maxLength: 6 }));
 const text = fc.array(piece, { maxLength: 60, size: 'max' }).map((parts) => parts.join(''));
@@ -81,6 +84,24 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     const longestWait = Math.max(...waits);
     expect(run.released).toBe(words);
     expect(longestWait).toBeLessThanOrEqual(70);
+  });
+
+  it('holds a bounded tail when every digit is followed by 16 zero-width characters', async () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true });
+    const text = `${`4${'\u200b'.repeat(16)}`.repeat(600)}4111\u200b1111\u200b1111\u200b1111 done`;
+    const deltas = cutAt(text, Array.from({ length: text.length / 17 }, (_, i) => i * 17));
+    const run = await driveChunks(g, deltas);
+    let fed = 0;
+    let out = 0;
+    const waits = run.releases.map((r, i) => {
+      fed += deltas[i]?.length ?? 0;
+      out += r.length;
+      return fed - out;
+    });
+    expect(run.released).toBe(g['scanner'].mask(text, 'asterisk'));
+    expect(run.released.endsWith(`${'*'.repeat(19)} done`)).toBe(true);
+    // 100 folded characters of look-ahead, each at most 17 raw units.
+    expect(Math.max(...waits)).toBeLessThanOrEqual(100 * 17);
   });
 
   it('keeps per-run state apart for concurrent runs on one guardrail', async () => {

@@ -211,3 +211,33 @@ describe('PIIDetectionGuardrail custom patterns', () => {
     }
   });
 });
+
+describe('PIIDetectionGuardrail on disguised numbers (issue #9)', () => {
+  it('digits split by zero-width characters, line breaks or other spaces are found, spanning the original text', () => {
+    const disguised = [
+      ['card 4111\u200b1111\u200b1111\u200b1111 end', 'CREDIT_CARD'],
+      ['card 4111\n1111\n1111\n1111 end', 'CREDIT_CARD'],
+      ['card 4111\r\n1111\r\n1111\r\n1111 end', 'CREDIT_CARD'],
+      ['card 4\u200d1\u20601\u00ad1 1111\u00a01111\t1111 end', 'CREDIT_CARD'],
+      ['card 4111\u{E0020}1111 \n 1111 1111 end', 'CREDIT_CARD'],
+      ['ssn 078-\u200b05-\u200b1123 end', 'SSN'],
+      ['ssn 078\n05\n1123 end', 'SSN'],
+      ['call 555\n123\n4567 now', 'PHONE'],
+      ['call 555\u200b-123\u200b-4567 now', 'PHONE'],
+      ['mail jo\u200b@ex\u200b.com now', 'EMAIL'],
+    ];
+    for (const [text, type] of disguised) {
+      const start = text!.indexOf(' ') + 1;
+      const end = text!.lastIndexOf(' ');
+      expect(detect.scan(text!), JSON.stringify(text)).toEqual([{ type, start, end }]);
+      expect(masked(text!), JSON.stringify(text)).toBe(text!.slice(0, start) + '*'.repeat(end - start) + text!.slice(end));
+      expect(masked(text!, { mask: 'placeholder' })).toBe(`${text!.slice(0, start)}<${type}>${text!.slice(end)}`);
+    }
+  });
+
+  it('a gap longer than 16 units still separates, and blank lines between digits stay apart from spaces', () => {
+    expect(types(`card 4111${'\u200b'.repeat(17)}1111 1111 1111 end`)).toEqual([]);
+    expect(types('card 4111  1111  1111  1111 end')).toEqual([]);
+    expect(values('4111 1111 1111 1111\n\nnext: 2024')).toEqual(['4111 1111 1111 1111']);
+  });
+});

@@ -6,6 +6,7 @@
 import { scanCards } from './cards.ts';
 import { scanCustom, type CustomPattern } from './custom.ts';
 import { scanEmails } from './email.ts';
+import { foldForPii, type Folded } from './fold.ts';
 import { scanIbans } from './iban.ts';
 import { scanIpv4, scanIpv6 } from './ip.ts';
 import { scanPhones } from './phone.ts';
@@ -39,14 +40,21 @@ export class PiiScanner {
     [...enabled, ...custom.map((c) => c.name)].forEach((type, i) => this.priority.set(type, i));
   }
 
-  /** Every candidate span, unsorted, possibly overlapping. */
-  candidates(text: string): PiiSpan[] {
+  /**
+   * Every candidate span in `text`, unsorted, possibly overlapping. The built-in scanners read the folded text
+   * (see fold.ts; `folded` when the caller has it already) and their spans are mapped back to `text`; custom
+   * patterns, the user's own, read `text` as it is.
+   */
+  candidates(text: string, folded?: Folded): PiiSpan[] {
     const out: PiiSpan[] = [];
     const emit = (type: string, start: number, end: number): void => {
       out.push({ type, start, end });
     };
     if (this.scanners.length > 0 && ANCHOR.test(text)) {
-      for (const scan of this.scanners) scan(text, emit);
+      const view = folded ?? foldForPii(text);
+      const { starts, ends } = view;
+      const emitMapped = starts && ends ? (type: string, start: number, end: number) => emit(type, starts[start]!, ends[end - 1]!) : emit;
+      for (const scan of this.scanners) scan(view.text, emitMapped);
     }
     for (const pattern of this.custom) scanCustom(pattern, text, emit);
     return out;

@@ -1,20 +1,26 @@
 /**
  * PII checks on a stream, equal to the whole-text check for every way the text is cut into chunks.
  *
+ * The built-in scanners read the folded text (fold.ts), so every distance below is in folded characters, and the
+ * raw text is cut where a folded character starts, never inside a gap of whitespace and invisible characters (its
+ * fold depends on the whole gap). A gap or half a surrogate pair at the very end is not read yet: what follows may
+ * change it. A folded character stands for at most `MAX_GAP + 1` raw units, so the hold stays bounded.
+ *
  * Every built-in candidate is decided by a bounded window around an anchor character: a digit or `:` (at most 4
  * characters of the candidate before it and 96 after, including the characters read to decide its edges) or an `@`
  * (64 before, 258 after). So a character can be released once
  *   - every anchor close enough to reach it has enough text after it to be decided, and
  *   - no anchor still to come can reach back to it: only a run of characters that can precede an anchor (letters,
  *     digits, `._%+-(:`) at the very end of the pending text can belong to a future candidate, and at most 64 of them.
- * The cut is the smallest of those bounds. The raw text already released (the last `CONTEXT` characters) is kept
- * per run, because a masked look-behind has lost the digits a boundary check needs to see.
+ * The cut is the smallest of those bounds. The raw text already released (enough for `CONTEXT` folded characters)
+ * is kept per run, because a masked look-behind has lost the digits a boundary check needs to see.
  *
  * Custom patterns have no anchor: with any configured, the last `customMaxLength` characters are always held, and
  * equality with the whole-text check holds for patterns whose matches are at most that long and do not depend on
  * text further away (as for `EMP-\d{6}`).
  */
 import type { ChunkCheckArgs, ChunkCheckResult } from '../base.ts';
+import { MAX_GAP, VISIBLE, foldForPii, gapEnd, kindAt, type Folded } from './fold.ts';
 import type { MaskStyle, PiiScanner } from './scan.ts';
 import type { PiiSpan } from './types.ts';
 
@@ -63,28 +69,114 @@ export class PiiStream {
     // at most 82, plus look-behind). A run cut short at the window's start can only yield candidates too short to
     // reach the pending text.
     const context = state.context;
-    const nearAt = context.lastIndexOf('@') >= context.length - AT_REACH - 2;
-    const from = hasCustom || nearAt ? 0 : Math.max(0, context.length - NUMERIC_CONTEXT);
-    const window = context.slice(from) + args.text;
+    const at = context.lastIndexOf('@');
+    const nearAt = at !== -1 && !hasVisible(context, at + 1, context.length, AT_REACH + 2);
+    const from = hasCustom || nearAt ? 0 : backBy(context, context.length, NUMERIC_CONTEXT);
+    const whole = context.slice(from) + args.text;
     const released = context.length - from;
-    const cut = args.final ? window.length : safeCut(window, released, hasCustom ? customMaxLength : 0);
-    const candidates = scanner.candidates(window).filter((c) => c.end > released);
+    // What is read now: not a trailing gap or half a surrogate pair, which the next chunk may still change.
+    const readable = args.final ? whole.length : settledEnd(whole, released);
+    const window = whole.slice(0, readable);
+    const folded = foldForPii(window);
+    let cut = window.length;
+    if (!args.final) {
+      cut = rawStart(folded, window, safeCut(folded.text, foldedIndex(folded, released)));
+      if (hasCustom) cut = Math.min(cut, window.length - customMaxLength - 2);
+      cut = cutBefore(window, Math.max(cut, released), released);
+    }
+    const candidates = scanner.candidates(window, folded).filter((c) => c.end > released);
     const decided = candidates.filter((c) => c.start < cut);
     if (mask === undefined && decided.length > 0) {
       this.states.delete(key);
       const base = state.offset + from;
       this.options.detected(scanner.resolve(decided).map((f) => ({ ...f, start: f.start + base, end: f.end + base })));
     }
-    const keep = CONTEXT + (hasCustom ? customMaxLength : 0);
     if (args.final) this.states.delete(key);
     else {
       const all = context + window.slice(released, cut);
-      const drop = Math.max(0, all.length - keep);
+      const drop = Math.min(keepFrom(all, CONTEXT), Math.max(0, all.length - CONTEXT - (hasCustom ? customMaxLength : 0)));
       this.states.set(key, { context: all.slice(drop), offset: state.offset + drop });
     }
     const head = mask === undefined || decided.length === 0 ? window.slice(released, cut) : scanner.render(window, decided, released, cut, mask);
-    return { text: head + window.slice(cut), hold: window.length - cut };
+    return { text: head + whole.slice(cut), hold: whole.length - cut };
   }
+}
+
+/** Whether `text[from, to)` has more than `count` visible characters (each is at least one folded character). */
+function hasVisible(text: string, from: number, to: number, count: number): boolean {
+  let seen = 0;
+  for (let i = from; i < to; i++) if (kindAt(text, i) === VISIBLE && ++seen > count) return true;
+  return false;
+}
+
+/** A start at a visible character with at least `count` visible characters from it to `end` (or 0). */
+function backBy(text: string, end: number, count: number): number {
+  let seen = 0;
+  for (let i = end - 1; i >= 0; i--) if (kindAt(text, i) === VISIBLE && ++seen >= count) return i;
+  return 0;
+}
+
+/**
+ * Where the kept context may start: `count` visible characters back, or inside a gap longer than `MAX_GAP` with
+ * more than `MAX_GAP` of it kept (its fold stays the same, and no built-in candidate crosses it).
+ */
+function keepFrom(text: string, count: number): number {
+  let seen = 0;
+  let gap = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    if (kindAt(text, i) !== VISIBLE) {
+      if (++gap > MAX_GAP) return i;
+      continue;
+    }
+    gap = 0;
+    if (++seen >= count) return i;
+  }
+  return 0;
+}
+
+/** The end of what can be read now: before a trailing gap of at most `MAX_GAP` units or half a surrogate pair. */
+function settledEnd(text: string, released: number): number {
+  let end = text.length;
+  if (isHighSurrogate(text.charCodeAt(end - 1))) end--;
+  let gap = end;
+  while (gap > released && gap > 0 && kindAt(text, gap - 1) !== VISIBLE && end - gap <= MAX_GAP) gap--;
+  // A gap that started in released text, or is longer than MAX_GAP already, will not fold differently.
+  return end - gap <= MAX_GAP && (gap === 0 || kindAt(text, gap - 1) === VISIBLE) ? gap : end;
+}
+
+/** The first folded character at or after raw position `raw`. */
+function foldedIndex(folded: Folded, raw: number): number {
+  const starts = folded.starts;
+  if (!starts) return raw;
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! < raw) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function rawStart(folded: Folded, raw: string, index: number): number {
+  if (!folded.starts) return index;
+  return index < folded.starts.length ? folded.starts[index]! : raw.length;
+}
+
+/** `cut`, moved back (not before `released`) out of a gap or a surrogate pair it would split. */
+function cutBefore(text: string, cut: number, released: number): number {
+  if (cut <= released || cut >= text.length) return cut;
+  if (kindAt(text, cut) !== VISIBLE && kindAt(text, cut - 1) !== VISIBLE) {
+    let start = cut;
+    while (start > released && kindAt(text, start - 1) !== VISIBLE) start--;
+    if (gapEnd(text, start) - start <= MAX_GAP) cut = start;
+  }
+  if (cut > released && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
+  return cut;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function isTailChar(c: number): boolean {
@@ -92,8 +184,8 @@ function isTailChar(c: number): boolean {
   return (lower >= 97 && lower <= 122) || (c >= 48 && c <= 58) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 || c === 40;
 }
 
-/** Where the released part may end (see the module comment); never before what was already released. */
-export function safeCut(window: string, released: number, customMaxLength: number): number {
+/** Where the released part of the folded window may end (see the module comment); never before `released`. */
+export function safeCut(window: string, released: number): number {
   const n = window.length;
   let run = 0;
   while (run < TAIL_RUN && run < n && isTailChar(window.charCodeAt(n - 1 - run))) run++;
@@ -107,10 +199,5 @@ export function safeCut(window: string, released: number, customMaxLength: numbe
       break;
     }
   }
-  if (customMaxLength > 0) cut = Math.min(cut, n - customMaxLength - 2);
-  cut = Math.max(cut, released);
-  // Never split a surrogate pair between two releases.
-  const before = window.charCodeAt(cut - 1);
-  if (cut > released && before >= 0xd800 && before <= 0xdbff) cut--;
-  return cut;
+  return Math.max(cut, released);
 }

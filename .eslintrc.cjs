@@ -14,7 +14,5 @@ module.exports = {
     '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     'no-console': 'off',
   },
-  overrides: [
-    { files: ['spec/**', 'bench/**'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
-  ],
+  overrides: [{ files: ['spec/**', 'bench/**'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } }],
 };

@@ -11,24 +11,45 @@ import { OfflineModel } from 'hookchain/testing';
 import type { BackgroundJob } from '../lib/background/executor.ts';
 import { gc, median, printTable, type Row } from './harness.ts';
 
-
 const noop = (): void => {};
 const noopJob: BackgroundJob = { hookName: 'noop', runId: 'bench', run: noop };
 
 export async function benchBackground(): Promise<Row[]> {
   const rows: Row[] = [];
   const enqueueNs = median(await rounds(7, enqueueCost));
-  rows.push({ metric: 'enqueue cost (median of 7 × 100k)', value: round(enqueueNs, 1), unit: 'ns/job', target: '≤ 100', ok: enqueueNs <= 100 ? 'yes' : 'NO' });
+  rows.push({
+    metric: 'enqueue cost (median of 7 × 100k)',
+    value: round(enqueueNs, 1),
+    unit: 'ns/job',
+    target: '≤ 100',
+    ok: enqueueNs <= 100 ? 'yes' : 'NO',
+  });
   const syncRate = median(await rounds(5, () => drainRate(noopJob)));
-  rows.push({ metric: 'drain throughput, sync no-op jobs', value: Math.round(syncRate), unit: 'jobs/s', target: '≥ 5,000,000', ok: syncRate >= 5e6 ? 'yes' : 'NO' });
+  rows.push({
+    metric: 'drain throughput, sync no-op jobs',
+    value: Math.round(syncRate),
+    unit: 'jobs/s',
+    target: '≥ 5,000,000',
+    ok: syncRate >= 5e6 ? 'yes' : 'NO',
+  });
   const asyncJob: BackgroundJob = { hookName: 'async-noop', runId: 'bench', run: () => Promise.resolve() };
-  rows.push({ metric: 'drain throughput, async no-op jobs (30 s timeout armed)', value: Math.round(median(await rounds(3, () => drainRate(asyncJob, 200_000)))), unit: 'jobs/s' });
+  rows.push({
+    metric: 'drain throughput, async no-op jobs (30 s timeout armed)',
+    value: Math.round(median(await rounds(3, () => drainRate(asyncJob, 200_000)))),
+    unit: 'jobs/s',
+  });
   const latency = await flushLatency(2_000);
   rows.push({ metric: 'flush → start latency, median', value: round(latency.median, 1), unit: 'µs' });
   rows.push({ metric: 'flush → start latency, p99', value: round(latency.p99, 1), unit: 'µs' });
   for (const mode of ['all queued at once', "default queue, 'wait' backpressure"] as const) {
     const million = await millionJobs(mode);
-    rows.push({ metric: `1,000,000 jobs (${mode}): lost`, value: million.lost, unit: 'jobs', target: '0', ok: million.lost === 0 ? 'yes' : 'NO' });
+    rows.push({
+      metric: `1,000,000 jobs (${mode}): lost`,
+      value: million.lost,
+      unit: 'jobs',
+      target: '0',
+      ok: million.lost === 0 ? 'yes' : 'NO',
+    });
     rows.push({ metric: `1,000,000 jobs (${mode}): peak heap above baseline`, value: round(million.peakHeapMb, 1), unit: 'MB' });
   }
   rows.push(...(await foregroundRows()));
@@ -65,7 +86,9 @@ async function flushLatency(samples: number): Promise<{ median: number; p99: num
   return { median: micros[Math.floor(samples / 2)]!, p99: micros[Math.floor(samples * 0.99)]! };
 }
 
-async function millionJobs(mode: 'all queued at once' | "default queue, 'wait' backpressure"): Promise<{ lost: number; peakHeapMb: number }> {
+async function millionJobs(
+  mode: 'all queued at once' | "default queue, 'wait' backpressure",
+): Promise<{ lost: number; peakHeapMb: number }> {
   const n = 1_000_000;
   gc();
   const baseline = getHeapStatistics().used_heap_size;
@@ -75,7 +98,11 @@ async function millionJobs(mode: 'all queued at once' | "default queue, 'wait' b
   const queue = mode === 'all queued at once' ? new DrainQueue({ maxQueued: n }) : new DrainQueue();
   for (let i = 0; i < n; i++) {
     // A distinct job and closure each, as real runs produce; every 50,000th samples the heap.
-    const accepted = queue.enqueue({ hookName: 'count', runId: `run-${i}`, run: i % 50_000 === 0 ? () => (ran++, sample()) : () => void ran++ });
+    const accepted = queue.enqueue({
+      hookName: 'count',
+      runId: `run-${i}`,
+      run: i % 50_000 === 0 ? () => (ran++, sample()) : () => void ran++,
+    });
     if (accepted !== undefined) await accepted;
   }
   sample();
@@ -95,7 +122,9 @@ function modelWith(latencyMs: number): Model {
 function agentFor(mode: Mode, model: Model): Agent {
   // Ten cheap hooks, so the numbers are the framework's cost, not the hooks'.
   const hooks = Array.from({ length: mode === 'none' ? 0 : 10 }, (_, i) =>
-    hook({ runInBackground: mode === 'background', name: `analytics${i}` })(({ runOutput }: PostHookArgs) => void runOutput.content?.length),
+    hook({ runInBackground: mode === 'background', name: `analytics${i}` })(
+      ({ runOutput }: PostHookArgs) => void runOutput.content?.length,
+    ),
   );
   return new Agent({ name: 'bench', model, postHooks: hooks });
 }
@@ -103,9 +132,11 @@ function agentFor(mode: Mode, model: Model): Agent {
 /** Runs/s with `callers` concurrent callers, background jobs drained inside the timed window. */
 async function throughput(agent: Agent, callers: number, runs: number): Promise<number> {
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: callers }, async () => {
-    for (let i = 0; i < runs / callers; i++) await agent.run('How do I reset my password?');
-  }));
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = 0; i < runs / callers; i++) await agent.run('How do I reset my password?');
+    }),
+  );
   await agent.drain();
   return runs / ((performance.now() - t0) / 1000);
 }
@@ -130,16 +161,34 @@ async function foregroundRows(): Promise<Row[]> {
   const instantSlowdown = (1 - instant.background / instant.none) * 100;
   rows.push({ metric: 'instant model (CPU-bound): runs/s, no hooks', value: Math.round(instant.none), unit: 'runs/s' });
   rows.push({ metric: 'instant model (CPU-bound): runs/s, 10 inline post-hooks', value: Math.round(instant.inline), unit: 'runs/s' });
-  rows.push({ metric: 'instant model (CPU-bound): runs/s, 10 background post-hooks, drained', value: Math.round(instant.background), unit: 'runs/s' });
+  rows.push({
+    metric: 'instant model (CPU-bound): runs/s, 10 background post-hooks, drained',
+    value: Math.round(instant.background),
+    unit: 'runs/s',
+  });
   rows.push({ metric: 'instant model (CPU-bound): slowdown from 10 background hooks', value: round(instantSlowdown, 1), unit: '%' });
-  rows.push({ metric: 'CPU per run added by 10 background hooks (snapshot + 10 jobs)', value: round(us(instant.background) - us(instant.none), 1), unit: 'µs' });
-  rows.push({ metric: 'CPU per run added by 10 inline hooks, for comparison', value: round(us(instant.inline) - us(instant.none), 1), unit: 'µs' });
+  rows.push({
+    metric: 'CPU per run added by 10 background hooks (snapshot + 10 jobs)',
+    value: round(us(instant.background) - us(instant.none), 1),
+    unit: 'µs',
+  });
+  rows.push({
+    metric: 'CPU per run added by 10 inline hooks, for comparison',
+    value: round(us(instant.inline) - us(instant.none), 1),
+    unit: 'µs',
+  });
   // Not saturated: a 10 ms model (faster than any real LLM call) with 200 concurrent callers.
   const served = await compare(['none', 'background'], 10, 200, 10_000, 5);
   const slowdown = (1 - served.background / served.none) * 100;
   rows.push({ metric: '10 ms model, 200 callers: runs/s, no hooks', value: Math.round(served.none), unit: 'runs/s' });
   rows.push({ metric: '10 ms model, 200 callers: runs/s, 10 background post-hooks', value: Math.round(served.background), unit: 'runs/s' });
-  rows.push({ metric: '10 ms model: slowdown from 10 background hooks', value: round(slowdown, 1), unit: '%', target: '≤ 10', ok: slowdown <= 10 ? 'yes' : 'NO' });
+  rows.push({
+    metric: '10 ms model: slowdown from 10 background hooks',
+    value: round(slowdown, 1),
+    unit: '%',
+    target: '≤ 10',
+    ok: slowdown <= 10 ? 'yes' : 'NO',
+  });
   return rows;
 }
 

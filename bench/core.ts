@@ -29,7 +29,9 @@ function handLoop(n: number, kind: 'sync' | 'async') {
   return async () => {
     const ctx = { input: { inputContent: 'hi' }, output: { content: '' } };
     for (const f of pre) await f(ctx);
-    ctx.output.content = (await instant.invoke({ messages: buildMessages(undefined, undefined, ctx.input), signal: NEVER, runId: '' })).content;
+    ctx.output.content = (
+      await instant.invoke({ messages: buildMessages(undefined, undefined, ctx.input), signal: NEVER, runId: '' })
+    ).content;
     for (const f of post) await f(ctx);
   };
 }
@@ -39,10 +41,20 @@ function rawCompose(n: number, kind: 'sync' | 'async') {
   const fn = kind === 'sync' ? syncHook : asyncHook;
   type Ctx = { input: { inputContent: string }; output: { content: string } };
   const layers: ((ctx: Ctx, next: () => Promise<void>) => Promise<void>)[] = [];
-  for (let i = 0; i < n; i++) layers.push(async (ctx, next) => { await next(); await fn(ctx); });
-  for (let i = 0; i < n; i++) layers.push(async (ctx, next) => { await fn(ctx); await next(); });
+  for (let i = 0; i < n; i++)
+    layers.push(async (ctx, next) => {
+      await next();
+      await fn(ctx);
+    });
+  for (let i = 0; i < n; i++)
+    layers.push(async (ctx, next) => {
+      await fn(ctx);
+      await next();
+    });
   layers.push(async (ctx) => {
-    ctx.output.content = (await instant.invoke({ messages: buildMessages(undefined, undefined, ctx.input), signal: NEVER, runId: '' })).content;
+    ctx.output.content = (
+      await instant.invoke({ messages: buildMessages(undefined, undefined, ctx.input), signal: NEVER, runId: '' })
+    ).content;
   });
   const chain = compose(layers);
   return () => chain({ input: { inputContent: 'hi' }, output: { content: '' } });
@@ -51,7 +63,9 @@ function rawCompose(n: number, kind: 'sync' | 'async') {
 export async function benchCore(): Promise<{ overhead: Row[]; perHook: Row[]; memory: Row[] }> {
   const overhead: Row[] = [];
   const results: Record<string, Record<number, { ours: number; loop: number; koa: number }>> = { sync: {}, async: {} };
-  const bare = await medianNs(() => instant.invoke({ messages: buildMessages(undefined, undefined, { inputContent: 'hi' }), signal: NEVER, runId: '' }));
+  const bare = await medianNs(() =>
+    instant.invoke({ messages: buildMessages(undefined, undefined, { inputContent: 'hi' }), signal: NEVER, runId: '' }),
+  );
   // A discarded pass, so the first configuration measured is not the one that pays for JIT warm-up.
   for (const kind of ['sync', 'async'] as const) {
     const warm = agentWith(10, kind);

@@ -5,7 +5,10 @@ export interface Row {
 }
 
 /** Median time per call in nanoseconds of an async operation, run sequentially. */
-export async function medianNs(op: () => Promise<unknown> | unknown, options: { rounds?: number; perRound?: number; warmup?: number } = {}): Promise<number> {
+export async function medianNs(
+  op: () => Promise<unknown> | unknown,
+  options: { rounds?: number; perRound?: number; warmup?: number } = {},
+): Promise<number> {
   const { rounds = 15, perRound = 2_000, warmup = 2_000 } = options;
   for (let i = 0; i < warmup; i++) await op();
   const samples: number[] = [];

@@ -80,7 +80,11 @@ function measure(target: string) {
     subject.push(sample(target));
   }
   const packages = JSON.parse(
-    execFileSync(process.execPath, ['--input-type=module', '-e', listPackages], { cwd: root, encoding: 'utf8', env: { ...process.env, TARGET: target } }),
+    execFileSync(process.execPath, ['--input-type=module', '-e', listPackages], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TARGET: target },
+    }),
   ) as string[];
   return {
     importMs: median(subject.map((s) => s.importMs)),
@@ -107,4 +111,7 @@ for (const target of ['hookchain', 'hookchain/testing']) {
     'packages loaded': m.packages.join(' ') || '(none)',
   });
 }
-printTable(`Import cost: fresh process each, median of ${ROUNDS}, Node ${process.version}; heap is after GC, minus a process that imports nothing`, rows);
+printTable(
+  `Import cost: fresh process each, median of ${ROUNDS}, Node ${process.version}; heap is after GC, minus a process that imports nothing`,
+  rows,
+);

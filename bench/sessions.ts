@@ -51,9 +51,19 @@ export async function benchSessions(): Promise<Row[]> {
     rows.push(growth);
     for (const n of SIZES) {
       const store = new SqliteSessionStore({ path: join(dir, `cold-${n}.db`), cacheSessions: 0 });
-      rows.push({ measure: 'get, cold (SQLite run cache off: parses every run)', 'prior runs': n, 'memory store µs': '', 'SQLite store µs': coldGet(store, template.slice(0, n)) });
+      rows.push({
+        measure: 'get, cold (SQLite run cache off: parses every run)',
+        'prior runs': n,
+        'memory store µs': '',
+        'SQLite store µs': coldGet(store, template.slice(0, n)),
+      });
     }
-    rows.push({ measure: 'session lock, uncontended acquire + release', 'prior runs': '', 'memory store µs': lockCost() / 1_000, 'SQLite store µs': '(same lock)' });
+    rows.push({
+      measure: 'session lock, uncontended acquire + release',
+      'prior runs': '',
+      'memory store µs': lockCost() / 1_000,
+      'SQLite store µs': '(same lock)',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,8 +77,14 @@ type Kind = (typeof KINDS)[number];
 /** Real runs of a real agent, to seed sessions with: frozen RunOutputs as the store receives them. */
 async function priorRuns(n: number): Promise<RunOutput[]> {
   const store = new MemorySessionStore();
-  const agent = new Agent({ name: 'support', model: new OfflineModel(), sessionStore: store, instructions: 'You are a helpful support agent.' });
-  for (let i = 0; i < n; i++) await agent.run(`Question ${i}: where is my order #${1000 + i}? It was due on Monday.`, { sessionId: 'seed', userId: 'u1' });
+  const agent = new Agent({
+    name: 'support',
+    model: new OfflineModel(),
+    sessionStore: store,
+    instructions: 'You are a helpful support agent.',
+  });
+  for (let i = 0; i < n; i++)
+    await agent.run(`Question ${i}: where is my order #${1000 + i}? It was due on Monday.`, { sessionId: 'seed', userId: 'u1' });
   return (await store.get('seed'))!.runs;
 }
 
@@ -76,12 +92,24 @@ async function priorRuns(n: number): Promise<RunOutput[]> {
  * Median µs of `op` on sessions seeded with 10 and with 1,000 prior runs, the sizes interleaved sample by sample
  * so that drift hits both alike. Each sample appends one run, as a conversation does (so "10" ends at 10 + 131).
  */
-async function interleaved(store: SessionStore, template: RunOutput[], op: (sessionId: string) => Promise<number | unknown>): Promise<Map<number, number>> {
+async function interleaved(
+  store: SessionStore,
+  template: RunOutput[],
+  op: (sessionId: string) => Promise<number | unknown>,
+): Promise<Map<number, number>> {
   const now = Date.now();
   const samples = new Map<number, number[]>();
   for (const n of SIZES) {
     samples.set(n, []);
-    const session: AgentSession = { sessionId: `s${n}`, agentId: 'support', userId: 'u1', sessionState: { cart: ['book'], visits: 3 }, runs: template.slice(0, n), createdAt: now, updatedAt: now };
+    const session: AgentSession = {
+      sessionId: `s${n}`,
+      agentId: 'support',
+      userId: 'u1',
+      sessionState: { cart: ['book'], visits: 3 },
+      runs: template.slice(0, n),
+      createdAt: now,
+      updatedAt: now,
+    };
     await store.save(session);
   }
   for (let i = 0; i < WARMUP + SAMPLES; i++) {
@@ -97,7 +125,13 @@ async function interleaved(store: SessionStore, template: RunOutput[], op: (sess
 
 /** One `agent.run()` on the session (or, without a template, with no sessionId: keyed 0). */
 async function runCost(store: SessionStore, template: RunOutput[] | undefined, history: boolean): Promise<Map<number, number>> {
-  const agent = new Agent({ name: 'support', model: new OfflineModel(), sessionStore: store, instructions: 'You are a helpful support agent.', addHistoryToContext: history });
+  const agent = new Agent({
+    name: 'support',
+    model: new OfflineModel(),
+    sessionStore: store,
+    instructions: 'You are a helpful support agent.',
+    addHistoryToContext: history,
+  });
   if (template === undefined) {
     const values: number[] = [];
     for (let i = 0; i < WARMUP + SAMPLES; i++) {

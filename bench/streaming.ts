@@ -79,7 +79,11 @@ export async function benchStreaming(): Promise<{ perChunk: Row[]; linear: Row[]
   const fakeRun = { runId: 'bench', signal: NEVER } as unknown as HookRun;
   let loopBase = 0;
   for (const n of [0, 1, 10]) {
-    const hooks = compileHooks(Array.from({ length: n }, (_, i) => passCheck(i)), 'post', { allInBackground: false });
+    const hooks = compileHooks(
+      Array.from({ length: n }, (_, i) => passCheck(i)),
+      'post',
+      { allInBackground: false },
+    );
     const samples: number[] = [];
     for (let round = 0; round < 25; round++) {
       const pipeline = new ReleasePipeline(hooks, fakeRun, {} as never);
@@ -105,7 +109,12 @@ export async function benchStreaming(): Promise<{ perChunk: Row[]; linear: Row[]
     await timeStream(agent, 1);
     const t = await timeStream(agent, 5);
     if (length === 100_000) t100k = t;
-    linear.push({ 'output chars': length, 'ms (median of 5)': t / 1e6, 'µs per 1k chars': t / length, '× the 100k time': t100k ? t / t100k : '' });
+    linear.push({
+      'output chars': length,
+      'ms (median of 5)': t / 1e6,
+      'µs per 1k chars': t / length,
+      '× the 100k time': t100k ? t / t100k : '',
+    });
   }
   return { perChunk, linear };
 }

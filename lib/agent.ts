@@ -21,9 +21,24 @@ import { MemorySessionStore } from './sessions/memory.ts';
 import { assertStorable } from './sessions/storable.ts';
 import { isSessionStore, type SessionStore } from './sessions/store.ts';
 import type { BaseGuardrail } from './guardrails/base.ts';
-import type { AgentRef, ChatMessage, DefaultDependencies, DefaultState, Logger, Metadata, Middleware, PostHookArgs, PreHookArgs, RunOutput } from './types.ts';
+import type {
+  AgentRef,
+  ChatMessage,
+  DefaultDependencies,
+  DefaultState,
+  Logger,
+  Metadata,
+  Middleware,
+  PostHookArgs,
+  PreHookArgs,
+  RunOutput,
+} from './types.ts';
 
-export interface AgentOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = object> {
+export interface AgentOptions<
+  State extends object = DefaultState,
+  Deps extends object = DefaultDependencies,
+  Vars extends object = object,
+> {
   /** Shown in outputs and events; the default `id` is derived from it. */
   name?: string;
   /** Stable id under which sessions are stored (default: derived from `name`, so two agents of one name share sessions). */
@@ -65,12 +80,10 @@ export interface AgentOptions<State extends object = DefaultState, Deps extends 
 
 /** A pre-hook: a function of the pre-hook arguments, or a guardrail. */
 export type PreHook<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = object> =
-  | ((args: PreHookArgs<State, Deps, Vars>) => unknown)
-  | BaseGuardrail;
+  ((args: PreHookArgs<State, Deps, Vars>) => unknown) | BaseGuardrail;
 /** A post-hook: a function of the post-hook arguments (or a `hook({ everyChunk: true })` chunk check), or a guardrail. */
 export type PostHook<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = object> =
-  | ((args: PostHookArgs<State, Deps, Vars>) => unknown)
-  | BaseGuardrail;
+  ((args: PostHookArgs<State, Deps, Vars>) => unknown) | BaseGuardrail;
 
 /** Where `agent.use()` puts a middleware. */
 export interface UseOptions {
@@ -133,12 +146,18 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
   constructor(options: AgentOptions<State, Deps, Vars>) {
     super();
     if (options === undefined || options === null || typeof options !== 'object') {
-      throw new HookchainConfigError('INVALID_OPTION', `Agent: pass an options object, e.g. new Agent({ name, model }), got ${describe(options)}`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `Agent: pass an options object, e.g. new Agent({ name, model }), got ${describe(options)}`,
+      );
     }
     checkOptions('Agent', options, AGENT_OPTIONS, ['model']);
     if (!isModel(options.model)) throw invalidOption('Agent', 'model', AGENT_OPTIONS.model(undefined)!, options.model);
     if (options.numHistoryRuns !== undefined && options.addHistoryToContext !== true) {
-      throw new HookchainConfigError('INVALID_OPTION', 'Agent: option "numHistoryRuns" has no effect without addHistoryToContext: true; add that option or remove numHistoryRuns');
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        'Agent: option "numHistoryRuns" has no effect without addHistoryToContext: true; add that option or remove numHistoryRuns',
+      );
     }
     // Every new session starts from a copy of it, and sessions are stored as JSON: refuse what could not be.
     if (options.sessionState !== undefined) assertStorable(options.sessionState, 'Agent option sessionState');
@@ -198,7 +217,10 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
 
   #add(middleware: Middleware, outer: boolean, where: string): void {
     if (typeof middleware !== 'function') {
-      throw new HookchainConfigError('INVALID_MIDDLEWARE', `${where}: middleware must be a function (ctx, next) => …, got ${describe(middleware)}`);
+      throw new HookchainConfigError(
+        'INVALID_MIDDLEWARE',
+        `${where}: middleware must be a function (ctx, next) => …, got ${describe(middleware)}`,
+      );
     }
     const engine = this.#engine;
     const count = outer ? engine.outerCount : engine.innerCount;
@@ -240,7 +262,11 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
 
 /** 'Support Bot' → 'support-bot': readable, and the same for every agent built with that name. */
 export function agentIdFromName(name: string): string {
-  const slug = name.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
+  const slug = name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
   return slug === '' ? 'agent' : slug;
 }
 
@@ -257,7 +283,10 @@ function backgroundReporterFor(agent: Agent<object, object, object>): Background
     failed(job, jobId, error, reason) {
       if (!agent.hasListeners('background_hook_failed')) {
         // Never a silent loss: with no listener, the failure still reaches the agent's logger.
-        agent.logger.warn(`hookchain: background hook "${job.hookName}" of run ${job.runId} failed (${reason}); listen to "background_hook_failed" to handle it.`, error);
+        agent.logger.warn(
+          `hookchain: background hook "${job.hookName}" of run ${job.runId} failed (${reason}); listen to "background_hook_failed" to handle it.`,
+          error,
+        );
         return;
       }
       agent.emit('background_hook_failed', { runId: job.runId, hookName: job.hookName, jobId, error: errorSummary(error), reason });

@@ -118,7 +118,10 @@ function checkVerdictOptions(owner: string, message: unknown, options: CheckErro
   }
   for (const key of Object.keys(options)) {
     if (!CHECK_OPTIONS.has(key)) {
-      throw new HookchainConfigError('UNKNOWN_OPTION', `new ${owner}(): unknown option "${key}"; known options are ${[...CHECK_OPTIONS].join(', ')}`);
+      throw new HookchainConfigError(
+        'UNKNOWN_OPTION',
+        `new ${owner}(): unknown option "${key}"; known options are ${[...CHECK_OPTIONS].join(', ')}`,
+      );
     }
   }
   const trigger = options.checkTrigger;
@@ -150,7 +153,10 @@ export class InputCheckError extends CheckError {
   constructor(message: string, options?: CheckErrorOptions) {
     super('INPUT_CHECK_ERROR', message, CheckTrigger.INPUT_NOT_ALLOWED, options, 'InputCheckError');
     if (options?.retry !== undefined) {
-      throw new HookchainConfigError('INVALID_OPTION', 'new InputCheckError(): retry applies to OutputCheckError only (the model answers again)');
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        'new InputCheckError(): retry applies to OutputCheckError only (the model answers again)',
+      );
     }
   }
 }

@@ -31,19 +31,33 @@ export function describe(value: unknown): string {
  * Checks `options` against `rules`: it must be undefined or a plain object, every key must have a rule, and every
  * present value must pass its rule. `required` keys must be present. Returns the options, typed, or `{}`.
  */
-export function checkOptions<T extends object>(owner: string, options: unknown, rules: Rules, required: readonly string[] = []): Partial<T> {
+export function checkOptions<T extends object>(
+  owner: string,
+  options: unknown,
+  rules: Rules,
+  required: readonly string[] = [],
+): Partial<T> {
   if (options === undefined && required.length === 0) return {};
   if (!isPlainObject(options)) {
-    throw new HookchainConfigError('INVALID_OPTION', `${owner}: options must be an object like { ${Object.keys(rules)[0] ?? ''} }, got ${describe(options)}`);
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `${owner}: options must be an object like { ${Object.keys(rules)[0] ?? ''} }, got ${describe(options)}`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!Object.hasOwn(rules, key)) {
-      throw new HookchainConfigError('UNKNOWN_OPTION', `${owner}: unknown option "${key}"; known options are ${Object.keys(rules).join(', ')}`);
+      throw new HookchainConfigError(
+        'UNKNOWN_OPTION',
+        `${owner}: unknown option "${key}"; known options are ${Object.keys(rules).join(', ')}`,
+      );
     }
   }
   for (const key of required) {
     if ((options as Record<string, unknown>)[key] === undefined) {
-      throw new HookchainConfigError('INVALID_OPTION', `${owner}: option "${key}" is required; it must be ${rules[key]!(undefined) ?? 'set'}`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${owner}: option "${key}" is required; it must be ${rules[key]!(undefined) ?? 'set'}`,
+      );
     }
   }
   for (const key of Object.keys(options)) {
@@ -100,6 +114,8 @@ export const is = {
   /** An object with the given methods, described as `what`. */
   withMethods(what: string, ...methods: string[]): Rule {
     return (v) =>
-      v !== null && typeof v === 'object' && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function') ? undefined : what;
+      v !== null && typeof v === 'object' && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+        ? undefined
+        : what;
   },
 };

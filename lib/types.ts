@@ -4,12 +4,12 @@
  */
 
 /** The values of `CheckTrigger` (defined here so that this file imports nothing). */
-export type CheckTrigger = 'off_topic' | 'input_not_allowed' | 'output_not_allowed' | 'validation_failed' | 'prompt_injection' | 'pii_detected';
+export type CheckTrigger =
+  'off_topic' | 'input_not_allowed' | 'output_not_allowed' | 'validation_failed' | 'prompt_injection' | 'pii_detected';
 
 /** One part of a multimodal chat message (the OpenAI Chat Completions shape). */
 export type ContentPart =
-  | { type: 'text'; text: string }
-  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+  { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
 
 export interface ChatMessage {
   role: 'system' | 'developer' | 'user' | 'assistant';
@@ -141,9 +141,12 @@ export interface BaseRunContext<State extends object = DefaultState, Deps extend
  * The context a middleware or hook receives: the base fields, the globally merged `DefaultContext`, and `Vars`,
  * the fields that middleware running before it has set (the agent's `Vars` generic).
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export type RunContext<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> =
-  BaseRunContext<State, Deps> & DefaultContext & Vars;
+export type RunContext<
+  State extends object = DefaultState,
+  Deps extends object = DefaultDependencies,
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  Vars extends object = {},
+> = BaseRunContext<State, Deps> & DefaultContext & Vars;
 
 export type Next = () => Promise<void>;
 
@@ -180,14 +183,16 @@ export interface PreHookArgs<State extends object = DefaultState, Deps extends o
 }
 
 /** The one argument object a post-hook receives: a pre-hook's plus `runOutput`. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface PostHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}>
-  extends Omit<PreHookArgs<State, Deps, Vars>, 'phase'> {
+export interface PostHookArgs<
+  State extends object = DefaultState,
+  Deps extends object = DefaultDependencies,
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  Vars extends object = {},
+> extends Omit<PreHookArgs<State, Deps, Vars>, 'phase'> {
   readonly phase: 'post';
   runOutput: RunOutput;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type HookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> =
-  | PreHookArgs<State, Deps, Vars>
-  | PostHookArgs<State, Deps, Vars>;
+  PreHookArgs<State, Deps, Vars> | PostHookArgs<State, Deps, Vars>;

@@ -8,8 +8,14 @@ if (tooOld) {
   var event = process.env.npm_lifecycle_event || '';
   var script = event.indexOf('pre') === 0 ? event.slice(3) : event || 'test';
   process.stderr.write(
-    'hookchain needs Node \u2265 ' + needed.join('.') + ' (you have v' + process.versions.node + '); ' +
-      'run scripts/run ' + script + ', which installs it\n'
+    'hookchain needs Node \u2265 ' +
+      needed.join('.') +
+      ' (you have v' +
+      process.versions.node +
+      '); ' +
+      'run scripts/run ' +
+      script +
+      ', which installs it\n',
   );
   process.exit(1);
 }

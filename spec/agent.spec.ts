@@ -22,7 +22,10 @@ describe('Agent.run order and mutation', () => {
     const post = ({ agent }: PostHookArgs) => void seen.push(['post', agent]);
     const agent = new Agent({ model: echo(), preHooks: [pre], postHooks: [post] });
     await agent.run('x');
-    expect(seen).toEqual([['pre', agent], ['post', agent]]);
+    expect(seen).toEqual([
+      ['pre', agent],
+      ['post', agent],
+    ]);
   });
 
   it('runs pre-hooks in declared order, each seeing the previous edit, and the model gets the final input', async () => {
@@ -158,7 +161,10 @@ describe('hook arguments', () => {
 
   it('works with hooks that take no argument or destructure a subset', async () => {
     let calls = 0;
-    const agent = new Agent({ model: echo(), preHooks: [() => void calls++, ({ userId }: PreHookArgs) => void (calls += userId ? 1 : 10)] });
+    const agent = new Agent({
+      model: echo(),
+      preHooks: [() => void calls++, ({ userId }: PreHookArgs) => void (calls += userId ? 1 : 10)],
+    });
     await agent.run('x', { userId: 'u' });
     expect(calls).toBe(2);
   });
@@ -183,7 +189,13 @@ describe('agent.use() middleware', () => {
       model: new OfflineModel({ reply: () => (order.push('model'), 'answer') }),
       preHooks: [() => void order.push('pre1'), () => void order.push('pre2')],
       postHooks: [() => void order.push('post1'), () => void order.push('post2')],
-      middleware: [async (_ctx, next) => { order.push('mw-option in'); await next(); order.push('mw-option out'); }],
+      middleware: [
+        async (_ctx, next) => {
+          order.push('mw-option in');
+          await next();
+          order.push('mw-option out');
+        },
+      ],
     });
     agent.use(async (_ctx, next) => {
       order.push('use1 in');
@@ -197,7 +209,19 @@ describe('agent.use() middleware', () => {
       order.push('use2 out');
     });
     const out = await agent.run('x');
-    expect(order).toEqual(['pre1', 'pre2', 'mw-option in', 'use1 in', 'use2 in', 'model', 'use2 out', 'use1 out', 'mw-option out', 'post1', 'post2']);
+    expect(order).toEqual([
+      'pre1',
+      'pre2',
+      'mw-option in',
+      'use1 in',
+      'use2 in',
+      'model',
+      'use2 out',
+      'use1 out',
+      'mw-option out',
+      'post1',
+      'post2',
+    ]);
     expect(out.content).toBe('answer (edited by middleware)');
   });
 
@@ -230,7 +254,9 @@ describe('agent.use() middleware', () => {
     agent.use(async function forgetful(_ctx, next) {
       void next(); // the bug: not awaited
     });
-    await expect(agent.run('x')).rejects.toThrow(/agent.use\(\) middleware "forgetful" finished before the rest of the chain .* Write `await next\(\)`/);
+    await expect(agent.run('x')).rejects.toThrow(
+      /agent.use\(\) middleware "forgetful" finished before the rest of the chain .* Write `await next\(\)`/,
+    );
     const ok = new Agent({ model: echo() });
     ok.use((_ctx, next) => next()); // returning next() is as good as awaiting it
     expect((await ok.run('x')).content).toBe('echo:x');
@@ -254,7 +280,16 @@ describe('outputs and isolation', () => {
   it('fills the documented RunOutput fields and freezes the finished record', async () => {
     const agent = new Agent({ name: 'Support Bot', model: echo(), instructions: 'be brief' });
     const out = await agent.run('hello', { userId: 'u', sessionId: 'sess' });
-    expect(out).toMatchObject({ sessionId: 'sess', agentId: 'support-bot', agentName: 'Support Bot', userId: 'u', content: 'echo:hello', status: 'completed', model: 'offline', error: undefined });
+    expect(out).toMatchObject({
+      sessionId: 'sess',
+      agentId: 'support-bot',
+      agentName: 'Support Bot',
+      userId: 'u',
+      content: 'echo:hello',
+      status: 'completed',
+      model: 'offline',
+      error: undefined,
+    });
     expect(out.messages).toEqual([
       { role: 'system', content: 'be brief' },
       { role: 'user', content: 'hello' },
@@ -268,8 +303,18 @@ describe('outputs and isolation', () => {
 
   it('derives a stable agentId from the name, so two agents with one name share sessions', async () => {
     const store = new MemorySessionStore();
-    const a = new Agent<{ n?: number }>({ name: 'Helper', model: echo(), sessionStore: store, preHooks: [({ sessionState }) => void (sessionState.n = (sessionState.n ?? 0) + 1)] });
-    const b = new Agent<{ n?: number }>({ name: 'Helper', model: echo(), sessionStore: store, preHooks: [({ sessionState }) => void (sessionState.n = (sessionState.n ?? 0) + 1)] });
+    const a = new Agent<{ n?: number }>({
+      name: 'Helper',
+      model: echo(),
+      sessionStore: store,
+      preHooks: [({ sessionState }) => void (sessionState.n = (sessionState.n ?? 0) + 1)],
+    });
+    const b = new Agent<{ n?: number }>({
+      name: 'Helper',
+      model: echo(),
+      sessionStore: store,
+      preHooks: [({ sessionState }) => void (sessionState.n = (sessionState.n ?? 0) + 1)],
+    });
     await a.run('x', { sessionId: 's' });
     await b.run('x', { sessionId: 's' });
     expect((store.get('s')!.sessionState as { n: number }).n).toBe(2);
@@ -302,8 +347,14 @@ describe('outputs and isolation', () => {
     const rec = recordEvents(agent);
     await agent.run('x');
     expect(rec.names()).toEqual([
-      'run_started', 'pre_hook_started', 'pre_hook_completed', 'model_request_started', 'model_request_completed',
-      'post_hook_started', 'post_hook_completed', 'run_completed',
+      'run_started',
+      'pre_hook_started',
+      'pre_hook_completed',
+      'model_request_started',
+      'model_request_completed',
+      'post_hook_started',
+      'post_hook_completed',
+      'run_completed',
     ]);
     expect(rec.hookOrder()).toEqual(['pre:started:validate', 'pre:completed:validate', 'post:started:tone', 'post:completed:tone']);
   });

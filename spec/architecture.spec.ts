@@ -59,8 +59,16 @@ describe('lib/ architecture', () => {
 
   it('lets nothing in lib/streaming import lib/run, and only lib/run start a run', () => {
     for (const [file, deps] of graph) {
-      if (file.startsWith('streaming/')) expect(deps.filter((d) => d.startsWith('run/')), file).toEqual([]);
-      if (!file.startsWith('run/') && file !== 'agent.ts') expect(deps.filter((d) => d === 'run/run.ts'), file).toEqual([]);
+      if (file.startsWith('streaming/'))
+        expect(
+          deps.filter((d) => d.startsWith('run/')),
+          file,
+        ).toEqual([]);
+      if (!file.startsWith('run/') && file !== 'agent.ts')
+        expect(
+          deps.filter((d) => d === 'run/run.ts'),
+          file,
+        ).toEqual([]);
     }
   });
 

@@ -26,7 +26,9 @@ describe('construction errors', () => {
       runInBackground = true;
       check() {}
     }
-    expect(() => new Agent({ model, postHooks: [new Audit()] })).toThrow(/postHooks\[0\] \(Audit\) is a guardrail marked to run in background/);
+    expect(() => new Agent({ model, postHooks: [new Audit()] })).toThrow(
+      /postHooks\[0\] \(Audit\) is a guardrail marked to run in background/,
+    );
   });
 
   it('rejects an everyChunk hook in preHooks and non-function middleware', async () => {
@@ -41,7 +43,9 @@ describe('construction errors', () => {
     delete process.env['OPENAI_API_KEY'];
     delete process.env['OPENAI_BASE_URL'];
     try {
-      expect(() => new OpenAIChat({ id: 'gpt-4o-mini' })).toThrow(/no API key. Set OPENAI_API_KEY, pass \{ apiKey \}, or point \{ baseURL \}/);
+      expect(() => new OpenAIChat({ id: 'gpt-4o-mini' })).toThrow(
+        /no API key. Set OPENAI_API_KEY, pass \{ apiKey \}, or point \{ baseURL \}/,
+      );
     } finally {
       if (saved.key !== undefined) process.env['OPENAI_API_KEY'] = saved.key;
       if (saved.url !== undefined) process.env['OPENAI_BASE_URL'] = saved.url;

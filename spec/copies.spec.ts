@@ -18,7 +18,23 @@ let other: typeof ours;
 beforeAll(() => {
   rmSync(copyDir, { recursive: true, force: true });
   mkdirSync(copyDir, { recursive: true });
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(copyDir, 'dist'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], { stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(root, 'tsconfig.build.json'),
+      '--outDir',
+      join(copyDir, 'dist'),
+      '--declaration',
+      'false',
+      '--declarationMap',
+      'false',
+      '--sourceMap',
+      'false',
+    ],
+    { stdio: 'pipe' },
+  );
   writeFileSync(join(copyDir, 'package.json'), JSON.stringify({ type: 'module' }));
 }, 120_000);
 
@@ -49,7 +65,10 @@ describe('two copies of hookchain', () => {
 
   it("uses the other copy's guardrail instances as guardrails", async () => {
     const b = await load();
-    const agent = new ours.Agent({ model: new OfflineModel({ reply: 'mail bob@example.com' }), postHooks: [new b.PIIDetectionGuardrail()] });
+    const agent = new ours.Agent({
+      model: new OfflineModel({ reply: 'mail bob@example.com' }),
+      postHooks: [new b.PIIDetectionGuardrail()],
+    });
     await expect(agent.run('x')).rejects.toBeInstanceOf(ours.OutputCheckError);
     expect(new b.PromptInjectionGuardrail()).toBeInstanceOf(ours.BaseGuardrail);
   });

@@ -48,13 +48,20 @@ function extractBlocks(file: string, text: string): Block[] {
     const start = i + 1;
     i++;
     while (i < lines.length && !/^\s*```\s*$/.test(lines[i]!)) i++;
-    if (fence[2] === 'ts' || fence[2] === 'typescript') found.push({ file, line: start + 1, code: lines.slice(start, i).join('\n') + '\n' });
+    if (fence[2] === 'ts' || fence[2] === 'typescript')
+      found.push({ file, line: start + 1, code: lines.slice(start, i).join('\n') + '\n' });
   }
   return found;
 }
 
 function blocks(): Block[] {
-  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
   return files.flatMap((file) => extractBlocks(file, readFileSync(join(root, file), 'utf8')));
 }
 
@@ -122,7 +129,11 @@ function analyse(all: Block[]): { errors: Map<Block, string[]>; exported: Map<st
     const fileExists = host.fileExists.bind(host);
     host.readFile = (f) => virtual.get(f) ?? readFile(f);
     host.fileExists = (f) => virtual.has(f) || fileExists(f);
-    const program = ts.createProgram(exported === undefined ? [...Object.values(ENTRIES).map((f) => join(root, f)), ...names] : names, options, host);
+    const program = ts.createProgram(
+      exported === undefined ? [...Object.values(ENTRIES).map((f) => join(root, f)), ...names] : names,
+      options,
+      host,
+    );
     exported ??= publicNames(program);
     names.forEach((name, i) => {
       const file = program.getSourceFile(name)!;
@@ -218,23 +229,32 @@ describe('documentation examples', () => {
     const problems = all.flatMap((b) => unknownImports(b.code, exported).map((p) => `${where(b)}: ${p}`));
     expect(problems).toEqual([]);
     // The check itself: a name that does not exist, and one that lives on another entry point, are both caught.
-    expect(unknownImports(`import { Agent, NoSuchThing } from 'hookchain';`, exported)).toEqual([`NoSuchThing is not exported by 'hookchain'`]);
+    expect(unknownImports(`import { Agent, NoSuchThing } from 'hookchain';`, exported)).toEqual([
+      `NoSuchThing is not exported by 'hookchain'`,
+    ]);
     expect(unknownImports(`import { normalizeForInjection } from 'hookchain';`, exported)).toHaveLength(1);
     expect(unknownImports(`import { normalizeForInjection } from 'hookchain/guardrails';`, exported)).toEqual([]);
   }, 60_000);
 
   it('imports what each example uses: every example type-checks on its own, with no hidden declarations', () => {
-    const problems = [...analysed().errors].filter(([, errors]) => errors.length > 0).map(([b, errors]) => `${where(b)}:\n  ${errors.join('\n  ')}`);
+    const problems = [...analysed().errors]
+      .filter(([, errors]) => errors.length > 0)
+      .map(([b, errors]) => `${where(b)}:\n  ${errors.join('\n  ')}`);
     expect(problems).toEqual([]);
   }, 60_000);
 
   it('runs every example to completion (exit code 0), offline', async () => {
     const limit = Math.min(4, availableParallelism() + 1);
-    const results = await pool(all, limit, (b, i) => runBlock(`${String(i).padStart(2, '0')}-${b.file.replace(/\W/g, '_')}-${b.line}`, b.code));
+    const results = await pool(all, limit, (b, i) =>
+      runBlock(`${String(i).padStart(2, '0')}-${b.file.replace(/\W/g, '_')}-${b.line}`, b.code),
+    );
     const failures = results
       .map((r, i) => ({ r, b: all[i]! }))
       .filter(({ r }) => r.code !== 0)
-      .map(({ r, b }) => `${where(b)}: ${r.timedOut ? `still running after ${BLOCK_TIMEOUT_MS} ms` : `exit code ${r.code}`}\n${r.output.trim().split('\n').slice(-12).join('\n')}`);
+      .map(
+        ({ r, b }) =>
+          `${where(b)}: ${r.timedOut ? `still running after ${BLOCK_TIMEOUT_MS} ms` : `exit code ${r.code}`}\n${r.output.trim().split('\n').slice(-12).join('\n')}`,
+      );
     expect(failures).toEqual([]);
   }, 120_000);
 

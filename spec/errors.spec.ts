@@ -29,11 +29,20 @@ describe('CheckTrigger and the verdict classes', () => {
   it('mirror Agno: frozen triggers, defaults, type strings, errorId', () => {
     expect(Object.isFrozen(CheckTrigger)).toBe(true);
     expect(CheckTrigger).toEqual({
-      OFF_TOPIC: 'off_topic', INPUT_NOT_ALLOWED: 'input_not_allowed', OUTPUT_NOT_ALLOWED: 'output_not_allowed',
-      VALIDATION_FAILED: 'validation_failed', PROMPT_INJECTION: 'prompt_injection', PII_DETECTED: 'pii_detected',
+      OFF_TOPIC: 'off_topic',
+      INPUT_NOT_ALLOWED: 'input_not_allowed',
+      OUTPUT_NOT_ALLOWED: 'output_not_allowed',
+      VALIDATION_FAILED: 'validation_failed',
+      PROMPT_INJECTION: 'prompt_injection',
+      PII_DETECTED: 'pii_detected',
     });
     const input = new InputCheckError('no');
-    expect([input.type, input.checkTrigger, input.errorId, input.additionalData]).toEqual(['input_check_error', 'input_not_allowed', 'input_not_allowed', undefined]);
+    expect([input.type, input.checkTrigger, input.errorId, input.additionalData]).toEqual([
+      'input_check_error',
+      'input_not_allowed',
+      'input_not_allowed',
+      undefined,
+    ]);
     const output = new OutputCheckError('no', { checkTrigger: CheckTrigger.OFF_TOPIC, additionalData: { topic: 'x' } });
     expect([output.type, output.checkTrigger, output.additionalData]).toEqual(['output_check_error', 'off_topic', { topic: 'x' }]);
     expect(output).toBeInstanceOf(Error);
@@ -46,9 +55,11 @@ describe('check errors', () => {
     const verdict = new InputCheckError('off limits', { checkTrigger: CheckTrigger.VALIDATION_FAILED, additionalData: { field: 'x' } });
     const agent = new Agent({
       model: new OfflineModel({ reply: () => (modelCalls++, 'x') }),
-      preHooks: [async () => {
-        throw verdict;
-      }],
+      preHooks: [
+        async () => {
+          throw verdict;
+        },
+      ],
     });
     const error = await rejection(agent.run('hello'));
     expect(error).toBe(verdict);
@@ -56,7 +67,11 @@ describe('check errors', () => {
     expect(verdict.checkTrigger).toBe('validation_failed');
     expect(verdict.additionalData).toEqual({ field: 'x' });
     expect(error.runOutput!.status).toBe('error');
-    expect(error.runOutput!.error).toMatchObject({ type: 'input_check_error', checkTrigger: 'validation_failed', additionalData: { field: 'x' } });
+    expect(error.runOutput!.error).toMatchObject({
+      type: 'input_check_error',
+      checkTrigger: 'validation_failed',
+      additionalData: { field: 'x' },
+    });
     expect(modelCalls).toBe(0);
   });
 
@@ -69,9 +84,11 @@ describe('check errors', () => {
       sessionStore: store,
       debugMode: true,
       logger,
-      postHooks: [({ runOutput }: PostHookArgs) => {
-        if (runOutput.content?.includes('SECRET')) throw new OutputCheckError('blocked');
-      }],
+      postHooks: [
+        ({ runOutput }: PostHookArgs) => {
+          if (runOutput.content?.includes('SECRET')) throw new OutputCheckError('blocked');
+        },
+      ],
     });
     const rec = recordEvents(agent);
     const error = await rejection(agent.run('hi', { sessionId: 's' }));
@@ -88,12 +105,16 @@ describe('check errors', () => {
   it('input and output validators on one agent each block their own bad case while clean input passes', async () => {
     const agent = new Agent({
       model: new OfflineModel({ reply: (m) => (String(m.at(-1)!.content).includes('leak') ? 'password=hunter2' : 'fine') }),
-      preHooks: [({ runInput }: PreHookArgs) => {
-        if (String(runInput.inputContent).includes('bad')) throw new InputCheckError('bad input');
-      }],
-      postHooks: [({ runOutput }: PostHookArgs) => {
-        if (runOutput.content?.includes('password')) throw new OutputCheckError('leak');
-      }],
+      preHooks: [
+        ({ runInput }: PreHookArgs) => {
+          if (String(runInput.inputContent).includes('bad')) throw new InputCheckError('bad input');
+        },
+      ],
+      postHooks: [
+        ({ runOutput }: PostHookArgs) => {
+          if (runOutput.content?.includes('password')) throw new OutputCheckError('leak');
+        },
+      ],
     });
     await expect(agent.run('bad words')).rejects.toBeInstanceOf(InputCheckError);
     await expect(agent.run('please leak')).rejects.toBeInstanceOf(OutputCheckError);
@@ -118,9 +139,11 @@ describe('check errors', () => {
       model: new OfflineModel({ reply: SECRET }),
       sessionStore: store,
       preHooks: [({ sessionState }) => void (sessionState.tries = (sessionState.tries ?? 0) + 1)],
-      postHooks: [() => {
-        throw new OutputCheckError('no');
-      }],
+      postHooks: [
+        () => {
+          throw new OutputCheckError('no');
+        },
+      ],
     });
     await expect(agent.run('q', { sessionId: 's' })).rejects.toThrow('no');
     const session = store.get('s')!;
@@ -135,9 +158,11 @@ describe('check errors', () => {
     const agent = new Agent({
       model: new OfflineModel({ reply: 'x' }),
       sessionStore: store,
-      preHooks: [({ runInput }: PreHookArgs) => {
-        if (String(runInput.inputContent).includes('123-45-6789')) throw new InputCheckError('PII in input');
-      }],
+      preHooks: [
+        ({ runInput }: PreHookArgs) => {
+          if (String(runInput.inputContent).includes('123-45-6789')) throw new InputCheckError('PII in input');
+        },
+      ],
     });
     const error = await rejection(agent.run('my SSN is 123-45-6789', { sessionId: 's' }));
     expect(error.runOutput!.input.inputContent).toBe('');
@@ -149,9 +174,11 @@ describe('check errors', () => {
   it('failOpen never swallows a verdict', async () => {
     const agent = new Agent({
       model: new OfflineModel({ reply: 'x' }),
-      preHooks: [hook({ failOpen: true })(() => {
-        throw new InputCheckError('verdict');
-      })],
+      preHooks: [
+        hook({ failOpen: true })(() => {
+          throw new InputCheckError('verdict');
+        }),
+      ],
     });
     await expect(agent.run('x')).rejects.toBeInstanceOf(InputCheckError);
   });
@@ -163,9 +190,12 @@ describe('fail closed (inverts Agno)', () => {
     const ran: string[] = [];
     const agent = new Agent({
       model: new OfflineModel({ reply: () => (ran.push('model'), 'x') }),
-      preHooks: [function lookup() {
-        throw crash;
-      }, () => void ran.push('later pre')],
+      preHooks: [
+        function lookup() {
+          throw crash;
+        },
+        () => void ran.push('later pre'),
+      ],
       postHooks: [() => void ran.push('post')],
     });
     const error = await rejection(agent.run('x'));
@@ -177,9 +207,11 @@ describe('fail closed (inverts Agno)', () => {
   it('with hook({ failOpen: true }) the failure becomes a hook_failed event and the run completes', async () => {
     const agent = new Agent({
       model: new OfflineModel({ reply: 'answer' }),
-      preHooks: [hook({ failOpen: true, name: 'enrich' })(async () => {
-        throw new Error('enrichment service down');
-      })],
+      preHooks: [
+        hook({ failOpen: true, name: 'enrich' })(async () => {
+          throw new Error('enrichment service down');
+        }),
+      ],
     });
     const rec = recordEvents(agent);
     const out = await agent.run('x');

@@ -3,7 +3,17 @@
  * docs/hooks.md, docs/streaming.md): no middleware can turn a blocked run into a success, in run() or stream().
  */
 import { describe, expect, it } from 'vitest';
-import { Agent, BaseGuardrail, InputCheckError, MemorySessionStore, OutputCheckError, PIIDetectionGuardrail, hook, type HookArgs, type RunEvent } from 'hookchain';
+import {
+  Agent,
+  BaseGuardrail,
+  InputCheckError,
+  MemorySessionStore,
+  OutputCheckError,
+  PIIDetectionGuardrail,
+  hook,
+  type HookArgs,
+  type RunEvent,
+} from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';
 
 const SECRET = 'tok_4f9a8b7c6d5e';
@@ -11,7 +21,8 @@ const SECRET = 'tok_4f9a8b7c6d5e';
 /** A gating guardrail (no checkChunk): it sees the whole output and masks the secret token. */
 class RedactTokens extends BaseGuardrail {
   override check(args: HookArgs) {
-    if (args.phase === 'post' && args.runOutput.content !== undefined) args.runOutput.content = args.runOutput.content.replaceAll(/tok_\w+/g, '[REDACTED]');
+    if (args.phase === 'post' && args.runOutput.content !== undefined)
+      args.runOutput.content = args.runOutput.content.replaceAll(/tok_\w+/g, '[REDACTED]');
   }
 }
 
@@ -24,12 +35,20 @@ async function collect(iterable: AsyncIterable<RunEvent>): Promise<{ events: Run
     return { events, error };
   }
 }
-const text = (events: RunEvent[]) => events.filter((e) => e.type === 'content').map((e) => (e as { delta: string }).delta).join('');
+const text = (events: RunEvent[]) =>
+  events
+    .filter((e) => e.type === 'content')
+    .map((e) => (e as { delta: string }).delta)
+    .join('');
 
 describe('a gating guardrail in a stream', () => {
   it('releases the text the gate left, not the raw model text it held', async () => {
     const store = new MemorySessionStore();
-    const agent = new Agent({ model: new OfflineModel({ reply: `Your key is ${SECRET}, keep it safe.`, chunkSize: 4 }), sessionStore: store, postHooks: [new RedactTokens()] });
+    const agent = new Agent({
+      model: new OfflineModel({ reply: `Your key is ${SECRET}, keep it safe.`, chunkSize: 4 }),
+      sessionStore: store,
+      postHooks: [new RedactTokens()],
+    });
     const stream = agent.stream('key?', { sessionId: 's' });
     const { events, error } = await collect(stream);
     expect(error).toBeUndefined();
@@ -79,7 +98,11 @@ describe('a verdict caught by middleware', () => {
   });
 
   it('fails run() the same way', async () => {
-    const agent = new Agent({ model: new OfflineModel({ reply: 'mail bob@example.com' }), postHooks: [new PIIDetectionGuardrail()], middleware: [swallow] });
+    const agent = new Agent({
+      model: new OfflineModel({ reply: 'mail bob@example.com' }),
+      postHooks: [new PIIDetectionGuardrail()],
+      middleware: [swallow],
+    });
     const error = await agent.run('x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutputCheckError);
     expect((error as OutputCheckError).runOutput?.status).toBe('error');
@@ -96,13 +119,16 @@ describe('a verdict caught by middleware', () => {
 
   it('lets outer middleware read the sealed output but not change it', async () => {
     let seen: unknown;
-    const agent = new Agent({ model: new OfflineModel({ reply: 'answer' }) }).use(async (ctx, next) => {
-      await next();
-      seen = { status: ctx.output.status, content: ctx.output.content, frozen: Object.isFrozen(ctx.output) };
-      expect(() => {
-        (ctx.output as { content: string }).content = 'changed';
-      }).toThrow(TypeError);
-    }, { outer: true });
+    const agent = new Agent({ model: new OfflineModel({ reply: 'answer' }) }).use(
+      async (ctx, next) => {
+        await next();
+        seen = { status: ctx.output.status, content: ctx.output.content, frozen: Object.isFrozen(ctx.output) };
+        expect(() => {
+          (ctx.output as { content: string }).content = 'changed';
+        }).toThrow(TypeError);
+      },
+      { outer: true },
+    );
     const out = await agent.run('x');
     expect(seen).toEqual({ status: 'completed', content: 'answer', frozen: true });
     expect(out.content).toBe('answer');

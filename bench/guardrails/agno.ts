@@ -24,9 +24,24 @@ export function agnoPiiSpans(text: string): { type: string; start: number; end: 
 }
 
 const AGNO_INJECTION = [
-  'ignore previous instructions', 'ignore your instructions', 'you are now a', 'forget everything above', 'developer mode',
-  'override safety', 'disregard guidelines', 'system prompt', 'jailbreak', 'act as if', 'pretend you are', 'roleplay as',
-  'simulate being', 'bypass restrictions', 'ignore safeguards', 'admin override', 'root access', 'forget everything',
+  'ignore previous instructions',
+  'ignore your instructions',
+  'you are now a',
+  'forget everything above',
+  'developer mode',
+  'override safety',
+  'disregard guidelines',
+  'system prompt',
+  'jailbreak',
+  'act as if',
+  'pretend you are',
+  'roleplay as',
+  'simulate being',
+  'bypass restrictions',
+  'ignore safeguards',
+  'admin override',
+  'root access',
+  'forget everything',
 ];
 
 /** A hit is a plain substring of the lower-cased input. */

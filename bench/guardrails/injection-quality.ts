@@ -29,12 +29,26 @@ export function injectionQuality(): Row[] {
     ['NotInject (1–3 trigger words)', notInject()],
     ['XSTest safe', xstest('safe')],
   ];
-  const row = (measure: string, set: string, prompts: Prompt[]): Row => ({ measure, set, prompts: prompts.length, hookchain: rate(prompts, ours), Agno: rate(prompts, agnoInjection) });
+  const row = (measure: string, set: string, prompts: Prompt[]): Row => ({
+    measure,
+    set,
+    prompts: prompts.length,
+    hookchain: rate(prompts, ours),
+    Agno: rate(prompts, agnoInjection),
+  });
   return [
     ...attacks.map(([name, p]) => row('recall', name, p)),
-    row('recall', 'pooled', attacks.flatMap(([, p]) => p)),
+    row(
+      'recall',
+      'pooled',
+      attacks.flatMap(([, p]) => p),
+    ),
     ...benign.map(([name, p]) => row('false positives', name, p)),
-    row('false positives', 'pooled', benign.flatMap(([, p]) => p)),
+    row(
+      'false positives',
+      'pooled',
+      benign.flatMap(([, p]) => p),
+    ),
     row('(not injections)', 'XSTest unsafe, flagged', xstest('unsafe')),
   ];
 }

@@ -10,7 +10,12 @@ import { recognizerCases, type GoldSpan, type PiiRow } from './data.ts';
 
 /** Dataset label → our entity name. */
 const LABELS: Readonly<Record<string, string>> = {
-  US_SSN: 'SSN', CREDIT_CARD: 'CREDIT_CARD', EMAIL_ADDRESS: 'EMAIL', PHONE_NUMBER: 'PHONE', IP_ADDRESS: 'IP_ADDRESS', IBAN_CODE: 'IBAN',
+  US_SSN: 'SSN',
+  CREDIT_CARD: 'CREDIT_CARD',
+  EMAIL_ADDRESS: 'EMAIL',
+  PHONE_NUMBER: 'PHONE',
+  IP_ADDRESS: 'IP_ADDRESS',
+  IBAN_CODE: 'IBAN',
 };
 const AGNO_TYPES = new Set(['SSN', 'CREDIT_CARD', 'EMAIL', 'PHONE']);
 
@@ -61,19 +66,34 @@ export function piiQuality(rows: PiiRow[]): Row[] {
   const out: Row[] = [];
   for (const type of Object.values(LABELS)) {
     const ours = score(rows, hookchainPii, type);
-    out.push({ entity: type, gold: ours.gold, ...cells(ours, 'hookchain'), ...cells(AGNO_TYPES.has(type) ? score(rows, agnoPii, type) : undefined, 'Agno') });
+    out.push({
+      entity: type,
+      gold: ours.gold,
+      ...cells(ours, 'hookchain'),
+      ...cells(AGNO_TYPES.has(type) ? score(rows, agnoPii, type) : undefined, 'Agno'),
+    });
   }
   const uncovered = new Map<string, number>();
   for (const row of rows) for (const s of row.spans) if (!LABELS[s.type]) uncovered.set(s.type, (uncovered.get(s.type) ?? 0) + 1);
-  const list = [...uncovered].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ');
-  out.push({ entity: 'not covered', gold: [...uncovered.values()].reduce((a, b) => a + b, 0), 'hookchain P/R/F1 exact': list, 'hookchain P/R/F1 overlap': '', 'Agno P/R/F1 exact': '', 'Agno P/R/F1 overlap': '' });
+  const list = [...uncovered]
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
+  out.push({
+    entity: 'not covered',
+    gold: [...uncovered.values()].reduce((a, b) => a + b, 0),
+    'hookchain P/R/F1 exact': list,
+    'hookchain P/R/F1 overlap': '',
+    'Agno P/R/F1 exact': '',
+    'Agno P/R/F1 overlap': '',
+  });
   return out;
 }
 
 const CASE_LABELS: Readonly<Record<string, string>> = { ...LABELS, URL: 'URL' };
 
 /** A case passes when the detector reports exactly the expected spans of that type (the count, where upstream gives no spans). */
-function passes(detect: Detector, c: (ReturnType<typeof recognizerCases>)[number]): boolean {
+function passes(detect: Detector, c: ReturnType<typeof recognizerCases>[number]): boolean {
   const type = CASE_LABELS[c.entity_type]!;
   const found = detect(c.text).filter((s) => s.type === type);
   if (!c.spans_complete) return found.length === c.expected_count;

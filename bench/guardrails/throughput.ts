@@ -63,12 +63,43 @@ export function speed(): Row[] {
   const { chat, dense } = corpora();
   const mbps = (text: string, ms: number) => (text.length / 1e6 / (ms / 1000)).toFixed(0);
   const rows: Row[] = [];
-  for (const [name, text] of [['chat text (1 PII sentence per 10 lines)', chat], ['PII-dense (synthetic corpus)', dense]] as const) {
-    rows.push({ corpus: name, operation: 'PII detect (scan)', 'MB/s': mbps(text, best(() => detect.scan(text), 5)) });
-    rows.push({ corpus: name, operation: 'PII mask', 'MB/s': mbps(text, best(() => mask['scanner'].mask(text, 'asterisk'), 5)) });
+  for (const [name, text] of [
+    ['chat text (1 PII sentence per 10 lines)', chat],
+    ['PII-dense (synthetic corpus)', dense],
+  ] as const) {
+    rows.push({
+      corpus: name,
+      operation: 'PII detect (scan)',
+      'MB/s': mbps(
+        text,
+        best(() => detect.scan(text), 5),
+      ),
+    });
+    rows.push({
+      corpus: name,
+      operation: 'PII mask',
+      'MB/s': mbps(
+        text,
+        best(() => mask['scanner'].mask(text, 'asterisk'), 5),
+      ),
+    });
     const part = text.slice(0, 1e6);
-    rows.push({ corpus: name, operation: 'PII mask, streamed in 16-char deltas', 'MB/s': mbps(part, best(() => streamed(part, 16), 3)) });
-    rows.push({ corpus: name, operation: 'injection check', 'MB/s': mbps(text, best(() => injection.detect(text), 5)) });
+    rows.push({
+      corpus: name,
+      operation: 'PII mask, streamed in 16-char deltas',
+      'MB/s': mbps(
+        part,
+        best(() => streamed(part, 16), 3),
+      ),
+    });
+    rows.push({
+      corpus: name,
+      operation: 'injection check',
+      'MB/s': mbps(
+        text,
+        best(() => injection.detect(text), 5),
+      ),
+    });
   }
   return rows;
 }

@@ -64,7 +64,8 @@ const POLICIES: readonly OverflowPolicy[] = ['wait', 'reject', 'drop-oldest'];
  * A job bound: a delay Node's timers honour (past 2³¹−1 ms Node fires after 1 ms, timing every job out at once), or
  * `Infinity`, which sets no timer at all.
  */
-const timeout: Rule = (v) => (v === Infinity || is.timeoutMs(v) === undefined ? undefined : `${is.timeoutMs(0)}, or Infinity for no timeout`);
+const timeout: Rule = (v) =>
+  v === Infinity || is.timeoutMs(v) === undefined ? undefined : `${is.timeoutMs(0)}, or Infinity for no timeout`;
 
 const RULES = { concurrency: is.positiveInt, maxQueued: is.positiveInt, overflow: is.oneOf(...POLICIES), timeoutMs: timeout };
 
@@ -87,12 +88,24 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
   private drainPromise: Promise<void> | undefined;
   private resolveDrain: (() => void) | undefined;
   private readonly counts: BackgroundStats = {
-    accepted: 0, started: 0, completed: 0, failed: 0, timedOut: 0, rejected: 0, dropped: 0, batches: 0,
+    accepted: 0,
+    started: 0,
+    completed: 0,
+    failed: 0,
+    timedOut: 0,
+    rejected: 0,
+    dropped: 0,
+    batches: 0,
   };
 
   constructor(options?: DrainQueueOptions) {
     super();
-    const { concurrency = 64, maxQueued = 10_000, overflow = 'wait', timeoutMs = 30_000 } = checkOptions<DrainQueueOptions>('new DrainQueue()', options, RULES);
+    const {
+      concurrency = 64,
+      maxQueued = 10_000,
+      overflow = 'wait',
+      timeoutMs = 30_000,
+    } = checkOptions<DrainQueueOptions>('new DrainQueue()', options, RULES);
     this.concurrency = concurrency;
     this.maxQueued = maxQueued;
     this.overflow = overflow;
@@ -170,7 +183,12 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     const oldest = this.queue.shift()!;
     this.shiftedSeq++;
     this.counts.dropped++;
-    this.reportFailure(oldest, ++this.lastJobId, new BackgroundQueueError('DROPPED_OLDEST', oldest, `dropped for a newer job: the queue is full ${room}`), 'dropped');
+    this.reportFailure(
+      oldest,
+      ++this.lastJobId,
+      new BackgroundQueueError('DROPPED_OLDEST', oldest, `dropped for a newer job: the queue is full ${room}`),
+      'dropped',
+    );
     this.accept(job);
   }
 
@@ -230,7 +248,10 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     try {
       result = job.run();
       // Reading `then` can throw (a hostile getter); that counts as the job failing.
-      async = result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function';
+      async =
+        result !== null &&
+        (typeof result === 'object' || typeof result === 'function') &&
+        typeof (result as PromiseLike<unknown>).then === 'function';
     } catch (error) {
       this.running--;
       this.counts.failed++;
@@ -314,7 +335,10 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
       this.emit('background_hook_failed', { runId: job.runId, hookName: job.hookName, jobId, error: errorSummary(error), reason });
     }
     if (!observed) {
-      console.warn(`hookchain: background hook "${job.hookName}" of run ${job.runId} failed (${reason}); listen to background_hook_failed to handle it.`, error);
+      console.warn(
+        `hookchain: background hook "${job.hookName}" of run ${job.runId} failed (${reason}); listen to background_hook_failed to handle it.`,
+        error,
+      );
     }
   }
 
@@ -353,11 +377,21 @@ function invalidJob(job: unknown): HookchainConfigError {
     return new HookchainConfigError('INVALID_JOB', `${call}: job must be an object { hookName, runId, run() }, got ${describe(job)}`);
   }
   const fields = job as Record<string, unknown>;
-  const rules: [string, Rule, boolean][] = [['hookName', is.string, true], ['runId', is.string, true], ['run', is.function, true], ['timeoutMs', timeout, false], ['report', isReporter, false]];
+  const rules: [string, Rule, boolean][] = [
+    ['hookName', is.string, true],
+    ['runId', is.string, true],
+    ['run', is.function, true],
+    ['timeoutMs', timeout, false],
+    ['report', isReporter, false],
+  ];
   for (const [key, rule, required] of rules) {
     const value = fields[key];
     const expected = value === undefined && !required ? undefined : rule(value);
-    if (expected !== undefined) return new HookchainConfigError('INVALID_JOB', `${call}: job "${String(fields.hookName)}": "${key}" must be ${expected}, got ${describe(value)}`);
+    if (expected !== undefined)
+      return new HookchainConfigError(
+        'INVALID_JOB',
+        `${call}: job "${String(fields.hookName)}": "${key}" must be ${expected}, got ${describe(value)}`,
+      );
   }
   return new HookchainConfigError('INVALID_JOB', `${call}: job "${String(fields.hookName)}" is not a valid job`);
 }

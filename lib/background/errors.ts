@@ -28,7 +28,7 @@ export class BackgroundTimeoutError extends HookchainError {
     super(
       'BACKGROUND_TIMEOUT',
       `background hook "${job.hookName}" of run ${job.runId} did not settle within ${timeoutMs} ms; its slot was freed ` +
-        '(raise hook({ timeoutMs }) or the queue\'s timeoutMs, or make the hook faster)',
+        "(raise hook({ timeoutMs }) or the queue's timeoutMs, or make the hook faster)",
     );
     this.hookName = job.hookName;
     this.runId = job.runId;

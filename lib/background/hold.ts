@@ -8,7 +8,12 @@ import type { BackgroundJob, BackgroundReporter } from './executor.ts';
 import { snapshotArgs } from './snapshot.ts';
 
 /** One job per hook, sharing one frozen snapshot of the phase's arguments (frozen, so sharing is safe). */
-export function backgroundJobs(hooks: readonly CompiledHook[], args: HookArgs<object, object>, runId: string, report: BackgroundReporter): BackgroundJob[] {
+export function backgroundJobs(
+  hooks: readonly CompiledHook[],
+  args: HookArgs<object, object>,
+  runId: string,
+  report: BackgroundReporter,
+): BackgroundJob[] {
   const snapshot = snapshotArgs(args);
   return hooks.map((hook) => new HookJob(hook, snapshot, runId, report));
 }

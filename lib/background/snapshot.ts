@@ -104,7 +104,20 @@ function contextView(ctx: RunContext, seen: Seen): RunContext {
   return Object.freeze(view) as unknown as RunContext;
 }
 
-const CONTEXT_KEYS = new Set(['runId', 'input', 'output', 'session', 'sessionState', 'state', 'metadata', 'userId', 'debugMode', 'agent', 'dependencies', 'signal']);
+const CONTEXT_KEYS = new Set([
+  'runId',
+  'input',
+  'output',
+  'session',
+  'sessionState',
+  'state',
+  'metadata',
+  'userId',
+  'debugMode',
+  'agent',
+  'dependencies',
+  'signal',
+]);
 
 function copy<T>(value: T, seen: Seen): T {
   if (value === null || typeof value !== 'object') return value;
@@ -124,7 +137,8 @@ function copy<T>(value: T, seen: Seen): T {
   if (proto !== Object.prototype && proto !== null) return copyBuiltin(value, seen);
   // Spread then for-in: V8 clones an unfrozen shape in one step, ~2× cheaper than copying key by key.
   const source = value as Record<string, unknown>;
-  const out: Record<string, unknown> = proto === null ? Object.assign(Object.create(null) as Record<string, unknown>, source) : { ...source };
+  const out: Record<string, unknown> =
+    proto === null ? Object.assign(Object.create(null) as Record<string, unknown>, source) : { ...source };
   seen.set(value, out);
   for (const key in out) {
     const item = out[key];

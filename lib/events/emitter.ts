@@ -23,7 +23,10 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
    * property read. The arrays are replaced, never changed, so an `emit` in progress keeps calling the listeners it
    * started with, as eventemitter3 does, without copying them first.
    */
-  #table: Record<PropertyKey, readonly Listener[] | undefined> = Object.create(null) as Record<PropertyKey, readonly Listener[] | undefined>;
+  #table: Record<PropertyKey, readonly Listener[] | undefined> = Object.create(null) as Record<
+    PropertyKey,
+    readonly Listener[] | undefined
+  >;
 
   /** Where listener errors go. Defaults to a console warning naming the event (never the payload). */
   onListenerError: (error: unknown, event: string) => void = (error, event) => {

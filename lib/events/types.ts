@@ -25,7 +25,11 @@ export interface AgentEvents {
   run_error: { runId: string; error: RunErrorInfo; output: RunOutput };
   background_hook_started: HookEventPayload & { jobId: number };
   background_hook_completed: HookEventPayload & { jobId: number; durationMs: number };
-  background_hook_failed: HookEventPayload & { jobId: number; error: { name: string; message: string }; reason: 'error' | 'timeout' | 'rejected' | 'dropped' };
+  background_hook_failed: HookEventPayload & {
+    jobId: number;
+    error: { name: string; message: string };
+    reason: 'error' | 'timeout' | 'rejected' | 'dropped';
+  };
 }
 
 export type AgentEventName = keyof AgentEvents;

@@ -39,9 +39,16 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
 
   constructor(options: PromptInjectionGuardrailOptions = {}) {
     super(options);
-    const { patterns, extraPatterns: extra = [], maxPatternLength: userMax = BUILTIN_MAX } = checkOptions<PromptInjectionGuardrailOptions>(OWNER, options, RULES);
+    const {
+      patterns,
+      extraPatterns: extra = [],
+      maxPatternLength: userMax = BUILTIN_MAX,
+    } = checkOptions<PromptInjectionGuardrailOptions>(OWNER, options, RULES);
     if (patterns !== undefined && patterns.length === 0 && extra.length === 0) {
-      throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: option "patterns" is empty, so nothing would be checked; omit it to use the defaults`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${OWNER}: option "patterns" is empty, so nothing would be checked; omit it to use the defaults`,
+      );
     }
     const rules = patterns === undefined ? DEFAULT_RULES : [];
     const phrases = patterns === undefined ? [...AGNO_PHRASES, ...extra] : [...patterns, ...extra];

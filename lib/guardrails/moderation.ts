@@ -10,7 +10,13 @@ import { checkOptions, is, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
 import { BaseGuardrail, GUARDRAIL_OPTION_RULES, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
 import { batchEnd } from './moderation/batch.ts';
-import { MODERATION_CATEGORIES, ModerationUnavailableError, blockingCategories, readVerdict, type ModerationCategory } from './moderation/verdict.ts';
+import {
+  MODERATION_CATEGORIES,
+  ModerationUnavailableError,
+  blockingCategories,
+  readVerdict,
+  type ModerationCategory,
+} from './moderation/verdict.ts';
 import { imageUrls, readTarget, textSegments } from './text.ts';
 
 export { MODERATION_CATEGORIES, ModerationUnavailableError, type ModerationCategory } from './moderation/verdict.ts';
@@ -45,8 +51,12 @@ const RULES: Rules = {
   ...GUARDRAIL_OPTION_RULES,
   model: is.nonEmptyString,
   // Category names are checked by `categoriesOption`, which can suggest the API spelling.
-  raiseForCategories: (v) => (Array.isArray(v) && v.length > 0 ? undefined : 'a non-empty array of category names such as "self-harm/intent"'),
-  client: (v) => (typeof (v as ModerationClient | null)?.moderations?.create === 'function' ? undefined : 'an OpenAI client (an object with moderations.create)'),
+  raiseForCategories: (v) =>
+    Array.isArray(v) && v.length > 0 ? undefined : 'a non-empty array of category names such as "self-harm/intent"',
+  client: (v) =>
+    typeof (v as ModerationClient | null)?.moderations?.create === 'function'
+      ? undefined
+      : 'an OpenAI client (an object with moderations.create)',
   apiKey: is.nonEmptyString,
   baseURL: is.nonEmptyString,
   maxRetries: is.nonNegativeInt,
@@ -62,7 +72,15 @@ export class OpenAIModerationGuardrail extends BaseGuardrail {
 
   constructor(options: OpenAIModerationGuardrailOptions = {}) {
     super(options);
-    const { model = 'omni-moderation-latest', raiseForCategories, client, apiKey, baseURL, maxRetries, streamBatchChars = 400 } = checkOptions<OpenAIModerationGuardrailOptions>(OWNER, options, RULES);
+    const {
+      model = 'omni-moderation-latest',
+      raiseForCategories,
+      client,
+      apiKey,
+      baseURL,
+      maxRetries,
+      streamBatchChars = 400,
+    } = checkOptions<OpenAIModerationGuardrailOptions>(OWNER, options, RULES);
     this.model = model;
     this.raiseForCategories = raiseForCategories === undefined ? undefined : Object.freeze(categoriesOption(raiseForCategories));
     this.raiseFor = this.raiseForCategories && new Set(this.raiseForCategories);
@@ -79,7 +97,12 @@ export class OpenAIModerationGuardrail extends BaseGuardrail {
     const images = imageUrls(content);
     if (text === '' && images.length === 0) return;
     const input: ModerationInput =
-      images.length === 0 ? text : [...(text === '' ? [] : [{ type: 'text' as const, text }]), ...images.map((url) => ({ type: 'image_url' as const, image_url: { url } }))];
+      images.length === 0
+        ? text
+        : [
+            ...(text === '' ? [] : [{ type: 'text' as const, text }]),
+            ...images.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+          ];
     await this.moderate(input, args, args.runContext?.signal);
   }
 
@@ -122,16 +145,27 @@ function categoriesOption(value: readonly unknown[]): ModerationCategory[] {
     if (!(MODERATION_CATEGORIES as readonly unknown[]).includes(name)) {
       const close = MODERATION_CATEGORIES.find((c) => typeof name === 'string' && c.replace(/[/-]/g, '_') === name.toLowerCase());
       const hint = close ? ` (did you mean "${close}"? categories use the API's spelling)` : '';
-      throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: unknown category ${JSON.stringify(name)} in "raiseForCategories"${hint}; the categories are ${MODERATION_CATEGORIES.join(', ')}`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${OWNER}: unknown category ${JSON.stringify(name)} in "raiseForCategories"${hint}; the categories are ${MODERATION_CATEGORIES.join(', ')}`,
+      );
     }
   }
   return [...value] as ModerationCategory[];
 }
 
-function clientOption(client: ModerationClient | undefined, apiKey: string | undefined, baseURL: string | undefined, maxRetries: number | undefined): ModerationClient {
+function clientOption(
+  client: ModerationClient | undefined,
+  apiKey: string | undefined,
+  baseURL: string | undefined,
+  maxRetries: number | undefined,
+): ModerationClient {
   if (client !== undefined) {
     if (apiKey !== undefined || baseURL !== undefined || maxRetries !== undefined) {
-      throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: pass either "client" or "apiKey"/"baseURL"/"maxRetries", not both; configure the client you pass instead`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${OWNER}: pass either "client" or "apiKey"/"baseURL"/"maxRetries", not both; configure the client you pass instead`,
+      );
     }
     return client;
   }

@@ -37,14 +37,17 @@ function entitiesRule(value: unknown): string | undefined {
   const expected = `an array of ${PII_ENTITIES.join(', ')}`;
   if (!Array.isArray(value)) return expected;
   const unknown: unknown = value.find((e) => !(PII_ENTITIES as readonly unknown[]).includes(e));
-  return unknown === undefined ? undefined : `${expected} (unknown entity ${JSON.stringify(unknown)}; use "customPatterns" for other types)`;
+  return unknown === undefined
+    ? undefined
+    : `${expected} (unknown entity ${JSON.stringify(unknown)}; use "customPatterns" for other types)`;
 }
 
 const RULES: Rules = {
   ...GUARDRAIL_OPTION_RULES,
   maskPii: is.boolean,
   entities: entitiesRule,
-  customPatterns: (v) => (isPlainObject(v) ? undefined : 'an object mapping a name to a pattern string or RegExp, e.g. { EMPLOYEE_ID: /EMP-\\d{6}/ }'),
+  customPatterns: (v) =>
+    isPlainObject(v) ? undefined : 'an object mapping a name to a pattern string or RegExp, e.g. { EMPLOYEE_ID: /EMP-\\d{6}/ }',
   mask: is.oneOf('asterisk', 'placeholder'),
   customPatternMaxLength: is.positiveInt,
 };
@@ -58,13 +61,22 @@ export class PIIDetectionGuardrail extends BaseGuardrail {
 
   constructor(options: PIIDetectionGuardrailOptions = {}) {
     super(options);
-    const { maskPii = false, mask = 'asterisk', entities = PII_ENTITIES, customPatterns, customPatternMaxLength = 256 } = checkOptions<PIIDetectionGuardrailOptions>(OWNER, options, RULES);
+    const {
+      maskPii = false,
+      mask = 'asterisk',
+      entities = PII_ENTITIES,
+      customPatterns,
+      customPatternMaxLength = 256,
+    } = checkOptions<PIIDetectionGuardrailOptions>(OWNER, options, RULES);
     this.maskPii = maskPii;
     this.mask = mask;
     this.entities = Object.freeze([...new Set(entities)]);
     const custom = compileCustomPatterns(customPatterns, OWNER);
     if (this.entities.length === 0 && custom.length === 0) {
-      throw new HookchainConfigError('INVALID_OPTION', `${OWNER}: option "entities" is empty and there are no "customPatterns", so nothing would be checked; list at least one entity`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${OWNER}: option "entities" is empty and there are no "customPatterns", so nothing would be checked; list at least one entity`,
+      );
     }
     this.scanner = new PiiScanner(this.entities, custom);
     this.stream = new PiiStream({
@@ -80,14 +92,18 @@ export class PIIDetectionGuardrail extends BaseGuardrail {
     const content = readTarget(args);
     if (content === undefined) return;
     if (this.maskPii) {
-      writeTarget(args, rewriteText(content, (text) => this.scanner.mask(text, this.mask)));
+      writeTarget(
+        args,
+        rewriteText(content, (text) => this.scanner.mask(text, this.mask)),
+      );
       return;
     }
     const findings: PiiFinding[] = [];
     for (const segment of textSegments(content)) {
       for (const f of this.scanner.findings(segment.text)) findings.push({ ...f, ...locationOf(segment) });
     }
-    if (findings.length > 0) this.reject(args, verdictMessage(args.phase === 'pre' ? 'input' : 'output', findings), verdictOptions(findings));
+    if (findings.length > 0)
+      this.reject(args, verdictMessage(args.phase === 'pre' ? 'input' : 'output', findings), verdictOptions(findings));
   }
 
   /** Streams: masks or blocks before release, holding back only what a later chunk could still turn into PII. */

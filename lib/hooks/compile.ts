@@ -34,7 +34,10 @@ export function compileHooks(list: unknown, phase: HookPhase, options: CompileOp
   const option = phase === 'pre' ? 'preHooks' : 'postHooks';
   if (list === undefined) return [];
   if (!Array.isArray(list)) {
-    throw new HookchainConfigError('INVALID_OPTION', `Agent: "${option}" must be an array of hook functions or guardrails, got ${describe(list)}`);
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `Agent: "${option}" must be an array of hook functions or guardrails, got ${describe(list)}`,
+    );
   }
   // Copied: editing the caller's array later must not change a built agent (Agno re-reads its list lazily).
   const hooks = list.map((entry, index) => compileOne(entry, phase, `${option}[${index}]`, options));
@@ -60,7 +63,10 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
       throw backgroundGuardrail(entry.name, where);
     }
     if (typeof entry.check !== 'function') {
-      throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} (${entry.name}) has no check(args) method; implement it on your BaseGuardrail subclass`);
+      throw new HookchainConfigError(
+        'INVALID_HOOK',
+        `Agent: ${where} (${entry.name}) has no check(args) method; implement it on your BaseGuardrail subclass`,
+      );
     }
     const chunkCheck = phase === 'post' && typeof entry.checkChunk === 'function' ? entry.checkChunk.bind(entry) : undefined;
     return Object.freeze({
@@ -87,14 +93,20 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
       entry !== null && typeof entry === 'object' && typeof (entry as { check?: unknown }).check === 'function'
         ? ' It has a check() method: make it extend BaseGuardrail so it is recognised as a guardrail.'
         : '';
-    throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} must be a hook function or a BaseGuardrail instance, got ${describe(entry)}.${hint}`);
+    throw new HookchainConfigError(
+      'INVALID_HOOK',
+      `Agent: ${where} must be a hook function or a BaseGuardrail instance, got ${describe(entry)}.${hint}`,
+    );
   }
   const opts = hookOptionsOf(entry as HookFn);
   const name = opts.name || (entry as HookFn).name || `${where}`;
   const fn = hookTargetOf(entry as HookFn);
   if (opts.everyChunk) {
     if (phase === 'pre') {
-      throw new HookchainConfigError('INVALID_HOOK', `Agent: ${where} ("${name}") is marked everyChunk, which only makes sense in postHooks (chunks are output)`);
+      throw new HookchainConfigError(
+        'INVALID_HOOK',
+        `Agent: ${where} ("${name}") is marked everyChunk, which only makes sense in postHooks (chunks are output)`,
+      );
     }
     return Object.freeze({
       name,

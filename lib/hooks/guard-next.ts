@@ -16,7 +16,10 @@ export function guardNext(middleware: Layer, name: string): (ctx: Context, next:
     const watchedNext = () => {
       if (downstream !== 'idle') {
         return Promise.reject(
-          new HookchainConfigError('NEXT_CALLED_TWICE', `${name} called next() more than once; call it at most once (koa-compose's rule: each call would run the rest of the chain again)`),
+          new HookchainConfigError(
+            'NEXT_CALLED_TWICE',
+            `${name} called next() more than once; call it at most once (koa-compose's rule: each call would run the rest of the chain again)`,
+          ),
         );
       }
       downstream = 'running';

@@ -41,11 +41,17 @@ export interface MarkedHook {
 export function validateHookOptions(options: unknown, where: string): Readonly<HookOptions> {
   if (options === undefined) return Object.freeze({});
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new HookchainConfigError('INVALID_OPTION', `${where}: options must be an object like { failOpen: true }, got ${describe(options)}`);
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `${where}: options must be an object like { failOpen: true }, got ${describe(options)}`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
-      throw new HookchainConfigError('UNKNOWN_OPTION', `${where}: unknown option "${key}"; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
+      throw new HookchainConfigError(
+        'UNKNOWN_OPTION',
+        `${where}: unknown option "${key}"; known options are ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
     }
   }
   const o = options as HookOptions;
@@ -53,14 +59,18 @@ export function validateHookOptions(options: unknown, where: string): Readonly<H
     throw new HookchainConfigError('INVALID_OPTION', `${where}: "name" must be a non-empty string`);
   }
   const timeout = o.timeoutMs === undefined ? undefined : is.timeoutMs(o.timeoutMs);
-  if (timeout !== undefined) throw new HookchainConfigError('INVALID_OPTION', `${where}: "timeoutMs" must be ${timeout}, got ${describe(o.timeoutMs)}`);
+  if (timeout !== undefined)
+    throw new HookchainConfigError('INVALID_OPTION', `${where}: "timeoutMs" must be ${timeout}, got ${describe(o.timeoutMs)}`);
   for (const flag of ['failOpen', 'runInBackground', 'everyChunk'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') {
       throw new HookchainConfigError('INVALID_OPTION', `${where}: "${flag}" must be true or false, got ${describe(o[flag])}`);
     }
   }
   if (o.runInBackground && o.everyChunk) {
-    throw new HookchainConfigError('INVALID_OPTION', `${where}: a hook cannot be both runInBackground and everyChunk (a background hook cannot gate a stream)`);
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `${where}: a hook cannot be both runInBackground and everyChunk (a background hook cannot gate a stream)`,
+    );
   }
   return Object.freeze({ ...o });
 }
@@ -78,18 +88,24 @@ type MarkedChunkHook<F> = F & ((args: any) => unknown);
  * const audit = hook({ runInBackground: true })(async ({ runOutput }: PostHookArgs) => log(runOutput.runId));
  * const tone = hook.post({ failOpen: true })(({ runOutput }) => checkTone(runOutput.content));
  */
-export function hook(options: HookOptions & { everyChunk: true }): <F extends ChunkHookFn>(fn: F, context?: ClassMethodDecoratorContext) => MarkedChunkHook<F>;
+export function hook(
+  options: HookOptions & { everyChunk: true },
+): <F extends ChunkHookFn>(fn: F, context?: ClassMethodDecoratorContext) => MarkedChunkHook<F>;
 export function hook(options?: HookOptions): <F extends HookFn>(fn: F, context?: ClassMethodDecoratorContext) => F;
 export function hook(options?: HookOptions) {
   const opts = validateHookOptions(options, 'hook()');
   function mark<F extends HookFn>(fn: F, context?: ClassMethodDecoratorContext): F {
     if (typeof fn !== 'function') {
-      throw new HookchainConfigError('INVALID_HOOK', `hook(): expected a function to mark, got ${describe(fn)}. Guardrails take these options in their constructor.`);
+      throw new HookchainConfigError(
+        'INVALID_HOOK',
+        `hook(): expected a function to mark, got ${describe(fn)}. Guardrails take these options in their constructor.`,
+      );
     }
     const inner = (fn as MarkedHook)[HOOK_OPTIONS];
     const merged = Object.freeze({ ...inner, ...opts, name: opts.name ?? inner?.name ?? (context ? String(context.name) : fn.name) });
     if (context) {
-      if (context.kind !== 'method') throw new HookchainConfigError('INVALID_HOOK', `@hook() decorates methods only, not a ${context.kind}`);
+      if (context.kind !== 'method')
+        throw new HookchainConfigError('INVALID_HOOK', `@hook() decorates methods only, not a ${context.kind}`);
       // A decorated method is usually passed around detached (`preHooks: [svc.audit]`), so bind it per instance.
       context.addInitializer(function (this: unknown) {
         const self = this as Record<string | symbol, unknown>;
@@ -120,7 +136,11 @@ export function hook(options?: HookOptions) {
 hook.pre = function pre<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}>(
   options?: HookOptions,
 ): (fn: (args: PreHookArgs<State, Deps, Vars>) => unknown) => (args: PreHookArgs<State, Deps, Vars>) => unknown {
-  if (options?.everyChunk) throw new HookchainConfigError('INVALID_OPTION', 'hook.pre(): everyChunk only applies to post-hooks (chunks are output); use hook.post()');
+  if (options?.everyChunk)
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      'hook.pre(): everyChunk only applies to post-hooks (chunks are output); use hook.post()',
+    );
   return hook(options);
 };
 

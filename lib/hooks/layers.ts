@@ -85,7 +85,10 @@ function checkContent(ctx: Context, run: HookRun, hook: CompiledHook): void {
   const content = ctx.output.content as unknown;
   if (content === undefined || typeof content === 'string') return;
   run.failedHook ??= hook.name;
-  throw new HookchainConfigError('INVALID_OUTPUT', `post-hook "${hook.name}" set runOutput.content to ${describe(content)}; output content must be a string (or undefined)`);
+  throw new HookchainConfigError(
+    'INVALID_OUTPUT',
+    `post-hook "${hook.name}" set runOutput.content to ${describe(content)}; output content must be a string (or undefined)`,
+  );
 }
 
 /** An `everyChunk` function: in a run that did not stream (or whose text a post-hook changed) it sees the whole output as one final chunk. */
@@ -97,14 +100,19 @@ function chunkPostLayer(hook: CompiledHook): Layer {
       const text = output.content;
       if (text === undefined || text === run.checkedText) return runStep(run, hook, noop, undefined);
       const args: ChunkCheckArgs = { text, released: '', final: true, runContext: ctx as never };
-      return runStep(run, hook, (a: ChunkCheckArgs) => {
-        const result = hook.chunk!(a);
-        const apply = (r: typeof result) => {
-          const verdict = r as { text?: string } | void;
-          if (verdict && typeof verdict.text === 'string') output.content = verdict.text;
-        };
-        return result instanceof Promise ? result.then(apply) : apply(result);
-      }, args);
+      return runStep(
+        run,
+        hook,
+        (a: ChunkCheckArgs) => {
+          const result = hook.chunk!(a);
+          const apply = (r: typeof result) => {
+            const verdict = r as { text?: string } | void;
+            if (verdict && typeof verdict.text === 'string') output.content = verdict.text;
+          };
+          return result instanceof Promise ? result.then(apply) : apply(result);
+        },
+        args,
+      );
     });
   };
 }

@@ -30,14 +30,23 @@ export interface HookRun {
 }
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /**
  * Runs `hook.call(args)`, then `next` if given. Returns undefined only when the hook finished synchronously and
  * there is no `next`. An async hook costs one promise hop: completion and `next` ride on the same `then`.
  */
-export function runHook(run: HookRun, hook: CompiledHook, args: HookArgs<object, object>, next?: () => Promise<void>): Promise<void> | undefined {
+export function runHook(
+  run: HookRun,
+  hook: CompiledHook,
+  args: HookArgs<object, object>,
+  next?: () => Promise<void>,
+): Promise<void> | undefined {
   return runStep(run, hook, hook.call!, args, next);
 }
 

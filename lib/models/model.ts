@@ -37,9 +37,6 @@ export interface Model {
 
 export function isModel(value: unknown): value is Model {
   return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Model).id === 'string' &&
-    typeof (value as Model).invoke === 'function'
+    value !== null && typeof value === 'object' && typeof (value as Model).id === 'string' && typeof (value as Model).invoke === 'function'
   );
 }

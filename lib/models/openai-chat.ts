@@ -27,7 +27,9 @@ const RULES = {
   id: ((v) => (typeof v === 'string' && v.trim() !== '' ? undefined : "the model name, a non-empty string such as 'gpt-4o-mini'")) as Rule,
   ...OPENAI_CLIENT_RULES,
   client: ((v) =>
-    typeof (v as OpenAI | null)?.chat?.completions?.create === 'function' ? undefined : 'an OpenAI client (new OpenAI({ ... })) with chat.completions.create') as Rule,
+    typeof (v as OpenAI | null)?.chat?.completions?.create === 'function'
+      ? undefined
+      : 'an OpenAI client (new OpenAI({ ... })) with chat.completions.create') as Rule,
 };
 
 /** Parameters OpenAIChat sets itself; passing them would be silently overridden, so they are refused. */
@@ -93,9 +95,7 @@ export class OpenAIChat implements Model {
     // Pulled lazily: the SSE body is read only as fast as the consumer asks for chunks.
     for await (const chunk of stream) {
       const delta = chunk.choices[0]?.delta?.content;
-      const usage = chunk.usage
-        ? { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens }
-        : undefined;
+      const usage = chunk.usage ? { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens } : undefined;
       if (delta || usage) yield usage ? { delta: delta ?? '', usage } : { delta: delta! };
     }
     // The client ends an aborted SSE stream silently instead of throwing; make the cancellation visible.

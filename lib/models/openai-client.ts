@@ -68,7 +68,10 @@ export function openAIClient(options: OpenAIClientOptions, owner: string): LazyO
   let ready: Promise<OpenAI>;
   if (client !== undefined) {
     if (apiKey !== undefined || baseURL !== undefined) {
-      throw new HookchainConfigError('INVALID_OPTION', `${owner}: give either "client" or "apiKey"/"baseURL", not both (configure the client you pass)`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${owner}: give either "client" or "apiKey"/"baseURL", not both (configure the client you pass)`,
+      );
     }
     ready = Promise.resolve(withTuning(client, tuning, owner));
   } else {
@@ -119,7 +122,11 @@ export function loadOpenAI(owner: string): Promise<typeof OpenAI> {
       loading = undefined;
       throw isMissingOpenAI(error)
         ? missingOpenAI(owner, error)
-        : new HookchainConfigError('MISSING_DEPENDENCY', `${owner}: the openai package failed to load (${(error as Error)?.message}); reinstall it with npm install openai@"${OPENAI_PEER_RANGE}"`, { cause: error });
+        : new HookchainConfigError(
+            'MISSING_DEPENDENCY',
+            `${owner}: the openai package failed to load (${(error as Error)?.message}); reinstall it with npm install openai@"${OPENAI_PEER_RANGE}"`,
+            { cause: error },
+          );
     },
   );
   return loading;
@@ -143,7 +150,11 @@ function assertOpenAIInstalled(owner: string): void {
 
 function isMissingOpenAI(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
-  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && /['"]openai['"/]/.test(e.message);
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    /['"]openai['"/]/.test(e.message)
+  );
 }
 
 function missingOpenAI(owner: string, cause: unknown): HookchainConfigError {

@@ -21,7 +21,6 @@ import type { AgentRef, Logger, Metadata } from '../types.ts';
 /** What the agent hands its engine: everything but what the engine derives. */
 export type EngineConfig = Omit<RunEngine, 'postBackground' | 'chain'>;
 
-
 export class Engine implements RunEngine {
   readonly agent: AgentRef;
   readonly emitter: SafeEmitter<AgentEvents>;

@@ -85,7 +85,18 @@ export async function prepare(
   };
   const dependencies = opts.dependencies === undefined ? engine.dependencies : { ...engine.dependencies, ...opts.dependencies };
   const metadata = { ...engine.metadata, ...opts.metadata };
-  const ctx = new Context(agent, runId, runInput, output, session, dependencies, metadata, opts.userId, opts.debugMode ?? engine.debugMode, signal);
+  const ctx = new Context(
+    agent,
+    runId,
+    runInput,
+    output,
+    session,
+    dependencies,
+    metadata,
+    opts.userId,
+    opts.debugMode ?? engine.debugMode,
+    signal,
+  );
   const run = new RunState(engine, ctx, stream, persist, locks, startedAt);
   if (engine.historyRuns !== undefined) run.history = sessionHistory(session.runs, engine.historyRuns);
   stream?.attach(run, ctx as never, engine.emitter);
@@ -116,14 +127,21 @@ function toRunInput(input: unknown): RunInput {
 function copyMessage(message: unknown, index: number): ChatMessage {
   const m = message as ChatMessage;
   if (m === null || typeof m !== 'object' || !ROLES.has(m.role)) {
-    throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} must be { role: 'user' | 'assistant' | 'system' | 'developer', content }, got ${describe(message)}`);
+    throw new HookchainConfigError(
+      'INVALID_INPUT',
+      `run(): message ${index} must be { role: 'user' | 'assistant' | 'system' | 'developer', content }, got ${describe(message)}`,
+    );
   }
   if (typeof m.content === 'string') {
-    if (m.content.trim() === '') throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} has empty content; send text, or leave the message out`);
+    if (m.content.trim() === '')
+      throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} has empty content; send text, or leave the message out`);
     return { ...m };
   }
   if (!Array.isArray(m.content) || m.content.length === 0) {
-    throw new HookchainConfigError('INVALID_INPUT', `run(): message ${index} content must be a non-empty string or a non-empty array of content parts, got ${describe(m.content)}`);
+    throw new HookchainConfigError(
+      'INVALID_INPUT',
+      `run(): message ${index} content must be a non-empty string or a non-empty array of content parts, got ${describe(m.content)}`,
+    );
   }
   return { ...m, content: m.content.map((part, p) => copyPart(part, index, p)) };
 }
@@ -134,7 +152,11 @@ function copyMessage(message: unknown, index: number): ChatMessage {
  */
 function copyPart(part: unknown, index: number, p: number): ContentPart {
   const where = `run(): message ${index} content part ${p}`;
-  if (part === null || typeof part !== 'object') throw new HookchainConfigError('INVALID_INPUT', `${where} must be { type: 'text', text } or { type: 'image_url', image_url: { url } }, got ${describe(part)}`);
+  if (part === null || typeof part !== 'object')
+    throw new HookchainConfigError(
+      'INVALID_INPUT',
+      `${where} must be { type: 'text', text } or { type: 'image_url', image_url: { url } }, got ${describe(part)}`,
+    );
   const { type } = part as { type?: unknown };
   if (type === 'text' && typeof (part as { text?: unknown }).text === 'string') return { ...(part as ContentPart) };
   const image = (part as { image_url?: { url?: unknown } }).image_url;

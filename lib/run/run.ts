@@ -10,14 +10,25 @@ import { complete, fail, raceAbort, seal } from './settle.ts';
 import type { RunEngine, RunState } from './state.ts';
 
 /** Runs `input` through the engine's chain; resolves with the output or rejects with what stopped the run. */
-export async function startRun(engine: RunEngine, input: unknown, options: RunOptions<object, object> | undefined, stream?: StreamState): Promise<RunOutput> {
+export async function startRun(
+  engine: RunEngine,
+  input: unknown,
+  options: RunOptions<object, object> | undefined,
+  stream?: StreamState,
+): Promise<RunOutput> {
   return execute(await prepare(engine, input, options, stream));
 }
 
 async function execute(run: RunState): Promise<RunOutput> {
   const { ctx, engine } = run;
   if (run.wants('run_started')) {
-    run.emit('run_started', { runId: run.runId, agentId: engine.agent.id, agentName: engine.agent.name, sessionId: ctx.session.sessionId, userId: ctx.userId });
+    run.emit('run_started', {
+      runId: run.runId,
+      agentId: engine.agent.id,
+      agentName: engine.agent.name,
+      sessionId: ctx.session.sessionId,
+      userId: ctx.userId,
+    });
   }
   if (ctx.debugMode) engine.logger.debug(`hookchain: run ${run.runId} started (agent ${engine.agent.name})`);
   try {

@@ -18,7 +18,10 @@ export function seal(run: RunState): void {
   const output = run.ctx.output;
   const content = output.content;
   if (content !== undefined && typeof content !== 'string') {
-    throw new HookchainConfigError('INVALID_OUTPUT', `run ${run.runId}: output content must be a string, got ${typeof content}; a post-hook or middleware set it (set ctx.output.content to text)`);
+    throw new HookchainConfigError(
+      'INVALID_OUTPUT',
+      `run ${run.runId}: output content must be a string, got ${typeof content}; a post-hook or middleware set it (set ctx.output.content to text)`,
+    );
   }
   run.stream?.releaseHeld(content);
   output.status = 'completed';
@@ -74,7 +77,9 @@ export async function fail(run: RunState, thrown: unknown): Promise<never> {
   if (stored) session.runs.pop();
   const sealed = ctx.output;
   const answered = frozen && sealed.status === 'completed' && sealed.content !== undefined;
-  const output: RunOutput = frozen ? { ...sealed, metrics: { ...sealed.metrics }, messages: answered ? sealed.messages.slice(0, -1) : sealed.messages.slice() } : sealed;
+  const output: RunOutput = frozen
+    ? { ...sealed, metrics: { ...sealed.metrics }, messages: answered ? sealed.messages.slice(0, -1) : sealed.messages.slice() }
+    : sealed;
   output.status = aborted ? 'cancelled' : 'error';
   output.content = undefined; // blocked or unfinished text goes nowhere: not to the caller, the store or events
   if (isInputCheckError(error)) {
@@ -99,7 +104,9 @@ export async function fail(run: RunState, thrown: unknown): Promise<never> {
   if (ctx.debugMode) {
     const by = output.error.hookName === undefined ? '' : ` by hook "${output.error.hookName}"`;
     const trigger = output.error.checkTrigger === undefined ? '' : ` (${output.error.checkTrigger})`;
-    engine.logger.debug(`hookchain: run ${run.runId} ${output.status}: ${output.error.type}${trigger}${by} after ${output.metrics.durationMs.toFixed(2)} ms`);
+    engine.logger.debug(
+      `hookchain: run ${run.runId} ${output.status}: ${output.error.type}${trigger}${by} after ${output.metrics.durationMs.toFixed(2)} ms`,
+    );
   }
   if (error !== null && typeof error === 'object' && Object.isExtensible(error)) (error as { runOutput?: RunOutput }).runOutput = output;
   throw error;

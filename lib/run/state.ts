@@ -68,7 +68,14 @@ export class RunState implements HookRun {
   /** The output was completed and frozen (after the post-hooks); outer middleware sees it read-only. */
   sealed = false;
 
-  constructor(engine: RunEngine, ctx: Context, stream: StreamState | undefined, persist: boolean, locks: SessionLocks | undefined, startedAt: number) {
+  constructor(
+    engine: RunEngine,
+    ctx: Context,
+    stream: StreamState | undefined,
+    persist: boolean,
+    locks: SessionLocks | undefined,
+    startedAt: number,
+  ) {
     this.engine = engine;
     this.ctx = ctx;
     this.runId = ctx.runId;

@@ -37,7 +37,8 @@ export function modelTerminal(model: Model, instructions: string | undefined) {
 function modelFailed(run: RunState, error: unknown): never {
   // A verdict raised by a chunk check inside the stream is not the model's failure.
   if (run.verdict === undefined && run.failedHook === undefined) run.modelFailed = true;
-  if (run.ctx.debugMode) run.engine.logger.debug(`hookchain: run ${run.runId} model ${run.engine.model.id} failed: ${(error as Error)?.name ?? typeof error}`);
+  if (run.ctx.debugMode)
+    run.engine.logger.debug(`hookchain: run ${run.runId} model ${run.engine.model.id} failed: ${(error as Error)?.name ?? typeof error}`);
   throw error;
 }
 

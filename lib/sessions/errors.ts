@@ -31,7 +31,11 @@ export class SessionStoreError extends HookchainError {
   /** `UNSERIALIZABLE`: where the offending value is, e.g. `sessionState.cart[3].self`. */
   readonly jsonPath: string | undefined;
 
-  constructor(code: SessionStoreErrorCode, message: string, details: { sessionId?: string; path?: string; jsonPath?: string; cause?: unknown } = {}) {
+  constructor(
+    code: SessionStoreErrorCode,
+    message: string,
+    details: { sessionId?: string; path?: string; jsonPath?: string; cause?: unknown } = {},
+  ) {
     super(code, message, details);
     this.sessionId = details.sessionId;
     this.path = details.path;

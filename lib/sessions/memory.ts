@@ -27,7 +27,9 @@ export class MemorySessionStore implements SessionStore {
   readonly maxSessions: number;
 
   constructor(options?: MemorySessionStoreOptions) {
-    const { maxSessions = 10_000 } = checkOptions<MemorySessionStoreOptions>('new MemorySessionStore()', options, { maxSessions: is.positiveInt });
+    const { maxSessions = 10_000 } = checkOptions<MemorySessionStoreOptions>('new MemorySessionStore()', options, {
+      maxSessions: is.positiveInt,
+    });
     this.maxSessions = maxSessions;
   }
 
@@ -48,7 +50,11 @@ export class MemorySessionStore implements SessionStore {
   save(session: AgentSession): void {
     checkSessionToSave(session, 'MemorySessionStore');
     const stored = this.sessions.get(session.sessionId);
-    checkNewRuns(session, stored === undefined ? 0 : firstUnstoredRun(session.runs, stored.runs.length, stored.runs.at(-1)?.runId), 'MemorySessionStore');
+    checkNewRuns(
+      session,
+      stored === undefined ? 0 : firstUnstoredRun(session.runs, stored.runs.length, stored.runs.at(-1)?.runId),
+      'MemorySessionStore',
+    );
     const sessionState = storableCopy(session.sessionState, 'sessionState', session.sessionId);
     const version = nextSessionVersion(session, stored?.version);
     const kept: AgentSession = { ...session, sessionState, runs: session.runs.slice(), version };
@@ -71,7 +77,14 @@ export class MemorySessionStore implements SessionStore {
     const found: SessionSummary[] = [];
     for (const s of this.sessions.values()) {
       if (s.userId !== options.userId || (options.agentId !== undefined && s.agentId !== options.agentId)) continue;
-      found.push({ sessionId: s.sessionId, agentId: s.agentId, userId: s.userId, runCount: s.runs.length, createdAt: s.createdAt, updatedAt: s.updatedAt });
+      found.push({
+        sessionId: s.sessionId,
+        agentId: s.agentId,
+        userId: s.userId,
+        runCount: s.runs.length,
+        createdAt: s.createdAt,
+        updatedAt: s.updatedAt,
+      });
     }
     found.sort(byRecency);
     return found.length > limit ? found.slice(0, limit) : found;

@@ -27,7 +27,13 @@ export function parseState(row: SessionRow, sessionId: string, path: string): Ag
 export function parseRun(json: string, sessionId: string, path: string, seq: number): RunOutput {
   const where = `run ${seq} (runs.data)`;
   const run = parse(json, sessionId, path, where) as RunOutput;
-  if (run === null || typeof run !== 'object' || typeof run.runId !== 'string' || typeof run.status !== 'string' || typeof run.input?.inputContent === 'undefined') {
+  if (
+    run === null ||
+    typeof run !== 'object' ||
+    typeof run.runId !== 'string' ||
+    typeof run.status !== 'string' ||
+    typeof run.input?.inputContent === 'undefined'
+  ) {
     throw corrupt(sessionId, path, where, 'not a RunOutput (runId, status, input)');
   }
   return deepFreeze(run);

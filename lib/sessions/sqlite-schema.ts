@@ -55,7 +55,11 @@ export function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync 
   try {
     db = new (loadSqlite().DatabaseSync)(path);
   } catch (error) {
-    throw new SessionStoreError('CANNOT_OPEN', `SqliteSessionStore: cannot open "${path}" (${messageOf(error)}); pass a path to a file in a writable directory`, { path, cause: error });
+    throw new SessionStoreError(
+      'CANNOT_OPEN',
+      `SqliteSessionStore: cannot open "${path}" (${messageOf(error)}); pass a path to a file in a writable directory`,
+      { path, cause: error },
+    );
   }
   try {
     db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
@@ -85,7 +89,9 @@ function checkOwnership(db: DatabaseSync, path: string): number {
     }
     return version;
   }
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]
+  ).map((r) => r.name);
   if (appId === 0 && tables.length === 0) return 0; // a new or empty file: ours to set up
   throw new SessionStoreError(
     'FOREIGN_DATABASE',

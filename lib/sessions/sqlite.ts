@@ -35,7 +35,10 @@ export interface SqliteSessionStoreOptions {
 const RULES = {
   path: ((v) => (is.nonEmptyString(v) === undefined ? undefined : "a file path such as '.hookchain/sessions.db' (or ':memory:')")) as Rule,
   // SQLite stores it in a C int: past 2³¹−1 it wraps and the wait is lost. 0 means do not wait at all.
-  busyTimeoutMs: ((v) => (v === 0 || is.timeoutMs(v) === undefined ? undefined : `0 (do not wait) or a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`)) as Rule,
+  busyTimeoutMs: ((v) =>
+    v === 0 || is.timeoutMs(v) === undefined
+      ? undefined
+      : `0 (do not wait) or a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`) as Rule,
   cacheSessions: is.nonNegativeInt,
 };
 
@@ -52,7 +55,11 @@ export class SqliteSessionStore implements SessionStore {
   private readonly cacheSessions: number;
 
   constructor(options: SqliteSessionStoreOptions) {
-    const { path, busyTimeoutMs = 5_000, cacheSessions = 500 } = checkOptions<SqliteSessionStoreOptions>('new SqliteSessionStore()', options, RULES, ['path']);
+    const {
+      path,
+      busyTimeoutMs = 5_000,
+      cacheSessions = 500,
+    } = checkOptions<SqliteSessionStoreOptions>('new SqliteSessionStore()', options, RULES, ['path']);
     this.path = path!;
     this.cacheSessions = cacheSessions;
     this.db = openDatabase(this.path, busyTimeoutMs);
@@ -84,7 +91,16 @@ export class SqliteSessionStore implements SessionStore {
       }
       const { agent_id, user_id, version, created_at, updated_at } = row;
       const sessionState = parseState(row, sessionId, this.path);
-      return { sessionId, agentId: agent_id, userId: user_id ?? undefined, sessionState, runs, createdAt: created_at, updatedAt: updated_at, version };
+      return {
+        sessionId,
+        agentId: agent_id,
+        userId: user_id ?? undefined,
+        sessionState,
+        runs,
+        createdAt: created_at,
+        updatedAt: updated_at,
+        version,
+      };
     } catch (error) {
       throw storeError(error, this.path);
     }
@@ -108,7 +124,16 @@ export class SqliteSessionStore implements SessionStore {
         from = head === undefined ? 0 : firstUnstoredRun(runs, head.run_count, head.last_run_id);
         checkNewRuns(session, from, 'SqliteSessionStore'); // before the first write: a refused save writes nothing
         const last = runs.length === 0 ? null : runs[runs.length - 1]!.runId;
-        const values = [session.agentId, session.userId ?? null, state, version, runs.length, last, session.createdAt, session.updatedAt] as const;
+        const values = [
+          session.agentId,
+          session.userId ?? null,
+          state,
+          version,
+          runs.length,
+          last,
+          session.createdAt,
+          session.updatedAt,
+        ] as const;
         if (head === undefined) {
           sql.deleteRuns.run(id);
           sql.insertSession.run(id, ...values);
@@ -146,7 +171,11 @@ export class SqliteSessionStore implements SessionStore {
     const limit = checkListOptions(options, 'SqliteSessionStore');
     const sql = this.open();
     try {
-      const rows = (options.agentId === undefined ? sql.listByUser.all(options.userId, limit) : sql.listByUserAgent.all(options.userId, options.agentId, limit)) as {
+      const rows = (
+        options.agentId === undefined
+          ? sql.listByUser.all(options.userId, limit)
+          : sql.listByUserAgent.all(options.userId, options.agentId, limit)
+      ) as {
         session_id: string;
         agent_id: string;
         user_id: string | null;
@@ -154,7 +183,14 @@ export class SqliteSessionStore implements SessionStore {
         created_at: number;
         updated_at: number;
       }[];
-      return rows.map((r) => ({ sessionId: r.session_id, agentId: r.agent_id, userId: r.user_id ?? undefined, runCount: r.run_count, createdAt: r.created_at, updatedAt: r.updated_at }));
+      return rows.map((r) => ({
+        sessionId: r.session_id,
+        agentId: r.agent_id,
+        userId: r.user_id ?? undefined,
+        runCount: r.run_count,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }));
     } catch (error) {
       throw storeError(error, this.path);
     }
@@ -170,7 +206,11 @@ export class SqliteSessionStore implements SessionStore {
 
   private open(): Statements {
     if (this.sql === undefined) {
-      throw new SessionStoreError('STORE_CLOSED', `SqliteSessionStore: "${this.path}" was closed; create a new SqliteSessionStore to use it again`, { path: this.path });
+      throw new SessionStoreError(
+        'STORE_CLOSED',
+        `SqliteSessionStore: "${this.path}" was closed; create a new SqliteSessionStore to use it again`,
+        { path: this.path },
+      );
     }
     return this.sql;
   }
@@ -188,7 +228,12 @@ export class SqliteSessionStore implements SessionStore {
     const from = kept.length;
     const rows = sql.runsFrom.all(sessionId, from) as { data: string }[];
     if (from + rows.length !== row.run_count) {
-      throw corrupt(sessionId, this.path, 'run list (runs)', `${from + rows.length} rows long where sessions.run_count says ${row.run_count}`);
+      throw corrupt(
+        sessionId,
+        this.path,
+        'run list (runs)',
+        `${from + rows.length} rows long where sessions.run_count says ${row.run_count}`,
+      );
     }
     const fresh = rows.map((r, i) => parseRun(r.data, sessionId, this.path, from + i));
     return from === 0 ? fresh : kept.concat(fresh);

@@ -89,9 +89,15 @@ function walk(root: unknown, rootPath: string, sessionId: string | undefined, co
     }
     if (depth > 0) trail[depth - 1] = key;
     if (inside !== undefined ? inside.has(value) : around.includes(value)) {
-      fail(rootPath, trail.slice(0, depth), sessionId, `it is a cycle (it contains itself: it is ${jsonPath(rootPath, trail.slice(0, around.indexOf(value)))} again); store an id instead of the object`);
+      fail(
+        rootPath,
+        trail.slice(0, depth),
+        sessionId,
+        `it is a cycle (it contains itself: it is ${jsonPath(rootPath, trail.slice(0, around.indexOf(value)))} again); store an id instead of the object`,
+      );
     }
-    if (depth >= MAX_STORABLE_DEPTH) fail(rootPath, trail.slice(0, depth), sessionId, `nesting deeper than ${MAX_STORABLE_DEPTH} levels; flatten it`);
+    if (depth >= MAX_STORABLE_DEPTH)
+      fail(rootPath, trail.slice(0, depth), sessionId, `nesting deeper than ${MAX_STORABLE_DEPTH} levels; flatten it`);
     around.push(value);
     if (inside !== undefined) inside.add(value);
     else if (around.length > 16) inside = new Set(around);
@@ -107,7 +113,12 @@ function walk(root: unknown, rootPath: string, sessionId: string | undefined, co
     }
     const size = names === undefined ? (value as unknown[]).length : names.length;
     if ((count += size) > MAX_STORABLE_VALUES) {
-      fail(rootPath, trail.slice(0, depth), sessionId, `the session holds more than ${MAX_STORABLE_VALUES} values (an object reached twice is written twice)`);
+      fail(
+        rootPath,
+        trail.slice(0, depth),
+        sessionId,
+        `the session holds more than ${MAX_STORABLE_VALUES} values (an object reached twice is written twice)`,
+      );
     }
     const start = values.length;
     for (let i = 0; i < size; i++) {
@@ -186,10 +197,14 @@ function instanceProblem(value: object): string {
 // Not a closure inside walk(): capturing walk's locals would make every access to them slower.
 function fail(rootPath: string, trail: readonly Key[], sessionId: string | undefined, what: string): never {
   const at = jsonPath(rootPath, trail);
-  throw new SessionStoreError('UNSERIALIZABLE', `${sessionId === undefined ? '' : `session "${sessionId}": `}${shorten(rootPath, trail)} cannot be stored as JSON: ${what}. ${FIX}`, {
-    ...(sessionId === undefined ? {} : { sessionId }),
-    jsonPath: at,
-  });
+  throw new SessionStoreError(
+    'UNSERIALIZABLE',
+    `${sessionId === undefined ? '' : `session "${sessionId}": `}${shorten(rootPath, trail)} cannot be stored as JSON: ${what}. ${FIX}`,
+    {
+      ...(sessionId === undefined ? {} : { sessionId }),
+      jsonPath: at,
+    },
+  );
 }
 
 /** A path short enough for a message: a value 1,000 levels down is named by its first and last steps. */

@@ -90,17 +90,24 @@ export function checkSessionId(sessionId: unknown, call: string): void {
 export function checkSessionToSave(session: AgentSession, where: string): void {
   const call = `${where}.save(session)`;
   if (session === null || typeof session !== 'object' || Array.isArray(session)) {
-    throw new HookchainConfigError('INVALID_SESSION', `${call}: session must be an AgentSession object { sessionId, agentId, sessionState, runs, … }, got ${describe(session)}`);
+    throw new HookchainConfigError(
+      'INVALID_SESSION',
+      `${call}: session must be an AgentSession object { sessionId, agentId, sessionState, runs, … }, got ${describe(session)}`,
+    );
   }
   checkSessionId(session.sessionId, call);
   const problem = (key: string, expected: string): never => {
-    throw new HookchainConfigError('INVALID_SESSION', `${call}: session "${session.sessionId}": ${key} must be ${expected}, got ${describe((session as unknown as Record<string, unknown>)[key])}`);
+    throw new HookchainConfigError(
+      'INVALID_SESSION',
+      `${call}: session "${session.sessionId}": ${key} must be ${expected}, got ${describe((session as unknown as Record<string, unknown>)[key])}`,
+    );
   };
   if (typeof session.agentId !== 'string' || session.agentId === '') problem('agentId', 'a non-empty string');
   if (session.userId !== undefined && typeof session.userId !== 'string') problem('userId', 'a string or undefined');
   if (!Number.isSafeInteger(session.createdAt)) problem('createdAt', 'epoch milliseconds (an integer)');
   if (!Number.isSafeInteger(session.updatedAt)) problem('updatedAt', 'epoch milliseconds (an integer)');
-  if (session.version !== undefined && !(Number.isSafeInteger(session.version) && session.version >= 0)) problem('version', 'the version get() returned, or undefined for a new session');
+  if (session.version !== undefined && !(Number.isSafeInteger(session.version) && session.version >= 0))
+    problem('version', 'the version get() returned, or undefined for a new session');
   if (!isPlainObject(session.sessionState)) problem('sessionState', 'a plain object');
   if (!Array.isArray(session.runs)) problem('runs', 'an array of RunOutput');
 }
@@ -113,7 +120,12 @@ export function checkNewRuns(session: AgentSession, from: number, where: string)
   const { runs, sessionId } = session;
   for (let i = from; i < runs.length; i++) {
     const run = runs[i] as unknown;
-    if (run === null || typeof run !== 'object' || typeof (run as RunOutput).runId !== 'string' || !Number.isSafeInteger((run as RunOutput).createdAt)) {
+    if (
+      run === null ||
+      typeof run !== 'object' ||
+      typeof (run as RunOutput).runId !== 'string' ||
+      !Number.isSafeInteger((run as RunOutput).createdAt)
+    ) {
       throw new HookchainConfigError(
         'INVALID_SESSION',
         `${where}.save(session): session "${sessionId}": runs[${i}] must be a RunOutput (with a string runId and an integer createdAt), got ${describe(run)}`,

@@ -76,7 +76,8 @@ export class ReleasePipeline {
 
   private settleAsync(stage: Stage, verdict: PromiseLike<ChunkCheckResult | void>): Promise<ChunkCheckResult | void> {
     const hook = stage.hook;
-    const settled = hook.timeoutMs === undefined ? verdict : (withTimeout(verdict, hook.name, hook.timeoutMs) as Promise<ChunkCheckResult | void>);
+    const settled =
+      hook.timeoutMs === undefined ? verdict : (withTimeout(verdict, hook.name, hook.timeoutMs) as Promise<ChunkCheckResult | void>);
     return Promise.resolve(settled).then(undefined, (error: unknown) => this.failed(hook, error));
   }
 

@@ -64,8 +64,19 @@ export interface RecordedRequest {
  * plays the API, so a category the guardrail forgot must still reach it in tests.
  */
 export const MODERATION_CATEGORIES = [
-  'sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'hate/threatening', 'illicit',
-  'illicit/violent', 'self-harm', 'self-harm/intent', 'self-harm/instructions', 'violence', 'violence/graphic',
+  'sexual',
+  'sexual/minors',
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'violence',
+  'violence/graphic',
 ] as const;
 
 export class FakeOpenAI {
@@ -146,7 +157,10 @@ export class FakeOpenAI {
     const created = Math.floor(Date.now() / 1000);
     if (!body.stream) {
       return sendJson(res, 200, {
-        id, object: 'chat.completion', created, model: body.model,
+        id,
+        object: 'chat.completion',
+        created,
+        model: body.model,
         choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
         usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
       });
@@ -185,7 +199,11 @@ export class FakeOpenAI {
       return sendJson(res, reply.status, reply.body ?? { error: { message: 'scripted failure', type: 'server_error' } });
     }
     const results = (Array.isArray(reply) ? reply : [reply as ModerationResultInput]).map(toModerationResult);
-    sendJson(res, 200, { id: `modr-${Math.random().toString(36).slice(2)}`, model: String(body['model'] ?? 'omni-moderation-latest'), results });
+    sendJson(res, 200, {
+      id: `modr-${Math.random().toString(36).slice(2)}`,
+      model: String(body['model'] ?? 'omni-moderation-latest'),
+      results,
+    });
   }
 }
 

@@ -6,9 +6,20 @@ import type { Agent } from '../agent.ts';
 import type { AgentEventName, AgentEvents, RunEvent } from '../events/types.ts';
 
 const ALL_EVENTS: AgentEventName[] = [
-  'run_started', 'pre_hook_started', 'pre_hook_completed', 'post_hook_started', 'post_hook_completed', 'hook_failed',
-  'model_request_started', 'model_request_completed', 'content', 'run_completed', 'run_error',
-  'background_hook_started', 'background_hook_completed', 'background_hook_failed',
+  'run_started',
+  'pre_hook_started',
+  'pre_hook_completed',
+  'post_hook_started',
+  'post_hook_completed',
+  'hook_failed',
+  'model_request_started',
+  'model_request_completed',
+  'content',
+  'run_completed',
+  'run_error',
+  'background_hook_started',
+  'background_hook_completed',
+  'background_hook_failed',
 ];
 
 export interface EventRecorder {
@@ -46,15 +57,32 @@ export function hookSteps(events: readonly RunEvent[]): string[] {
   const out: string[] = [];
   for (const e of events) {
     switch (e.type) {
-      case 'pre_hook_started': out.push(`pre:started:${e.hookName}`); break;
-      case 'pre_hook_completed': out.push(`pre:completed:${e.hookName}`); break;
-      case 'post_hook_started': out.push(`post:started:${e.hookName}`); break;
-      case 'post_hook_completed': out.push(`post:completed:${e.hookName}`); break;
-      case 'hook_failed': out.push(`failed:${e.hookName}`); break;
-      case 'background_hook_started': out.push(`background:started:${e.hookName}`); break;
-      case 'background_hook_completed': out.push(`background:completed:${e.hookName}`); break;
-      case 'background_hook_failed': out.push(`background:failed:${e.hookName}`); break;
-      default: break;
+      case 'pre_hook_started':
+        out.push(`pre:started:${e.hookName}`);
+        break;
+      case 'pre_hook_completed':
+        out.push(`pre:completed:${e.hookName}`);
+        break;
+      case 'post_hook_started':
+        out.push(`post:started:${e.hookName}`);
+        break;
+      case 'post_hook_completed':
+        out.push(`post:completed:${e.hookName}`);
+        break;
+      case 'hook_failed':
+        out.push(`failed:${e.hookName}`);
+        break;
+      case 'background_hook_started':
+        out.push(`background:started:${e.hookName}`);
+        break;
+      case 'background_hook_completed':
+        out.push(`background:completed:${e.hookName}`);
+        break;
+      case 'background_hook_failed':
+        out.push(`background:failed:${e.hookName}`);
+        break;
+      default:
+        break;
     }
   }
   return out;

@@ -9,7 +9,8 @@ import { trapUnhandledRejections } from './helpers.ts';
 trapUnhandledRejections();
 
 const echo = () => new OfflineModel({ reply: (messages) => `echo: ${String(messages.at(-1)!.content)}` });
-const bg = <A,>(name: string, fn: (args: A) => unknown, extra: { timeoutMs?: number } = {}) => hook({ runInBackground: true, name, ...extra })(fn);
+const bg = <A>(name: string, fn: (args: A) => unknown, extra: { timeoutMs?: number } = {}) =>
+  hook({ runInBackground: true, name, ...extra })(fn);
 
 class MaskDigits extends BaseGuardrail {
   check(args: HookArgs) {
@@ -75,7 +76,10 @@ describe('background hooks: after the caller, and drainable', () => {
     expect(jobs.map((j) => [j.hookName, j.runId])).toEqual([['ship', out.runId]]);
     const args = jobs[0]!.args as PostHookArgs;
     expect(Object.isFrozen(args)).toBe(true);
-    expect(JSON.parse(JSON.stringify({ input: args.runInput, content: args.runOutput.content }))).toEqual({ input: { inputContent: 'hello' }, content: 'echo: hello' });
+    expect(JSON.parse(JSON.stringify({ input: args.runInput, content: args.runOutput.content }))).toEqual({
+      input: { inputContent: 'hello' },
+      content: 'echo: hello',
+    });
   });
 
   it('re-emits the queue events on the agent, with the run id', async () => {
@@ -141,7 +145,12 @@ describe('background hooks: a snapshot they cannot change', () => {
     agent.on('background_hook_failed', (e) => void failures.push(`${e.hookName}:${e.reason}:${e.error.name}`));
     const out = await agent.run('hello', { sessionId: 's1' });
     await agent.drain();
-    expect(failures).toEqual(['edit-input:error:TypeError', 'edit-output:error:TypeError', 'edit-state:error:TypeError', 'edit-context:error:TypeError']);
+    expect(failures).toEqual([
+      'edit-input:error:TypeError',
+      'edit-output:error:TypeError',
+      'edit-state:error:TypeError',
+      'edit-context:error:TypeError',
+    ]);
     expect(out.content).toBe('echo: hello');
     expect(deps.sink).toEqual(['visits=1']);
     const stored = await agent.sessionStore.get('s1');
@@ -152,29 +161,39 @@ describe('background hooks: a snapshot they cannot change', () => {
 
 describe('background hooks: a failed run flushes nothing', () => {
   const phases = ['pre', 'post'] as const;
-  it.each(phases.flatMap((phase) => [[phase, 'sync'], [phase, 'async']] as const))(
-    'a %s-phase rejecting guardrail drops the %s background hooks before and after it, in both phases',
-    async (phase, mode) => {
-      const queue = new DrainQueue();
-      const ran: string[] = [];
-      const job = (name: string) => bg(name, mode === 'sync' ? () => void ran.push(name) : async () => void ran.push(name));
-      const guarded = (name: string) => [job(`${name}-before`), new Block(), job(`${name}-after`)];
-      const agent = new Agent({
-        model: echo(),
-        backgroundQueue: queue,
-        preHooks: phase === 'pre' ? guarded('pre') : [job('pre-held')],
-        postHooks: phase === 'post' ? guarded('post') : [job('post-held')],
-      });
-      await expect(agent.run('hello')).rejects.toThrow('blocked by policy');
-      await agent.drain();
-      expect(ran).toEqual([]);
-      expect(queue.stats.accepted).toBe(0);
-    },
-  );
+  it.each(
+    phases.flatMap(
+      (phase) =>
+        [
+          [phase, 'sync'],
+          [phase, 'async'],
+        ] as const,
+    ),
+  )('a %s-phase rejecting guardrail drops the %s background hooks before and after it, in both phases', async (phase, mode) => {
+    const queue = new DrainQueue();
+    const ran: string[] = [];
+    const job = (name: string) => bg(name, mode === 'sync' ? () => void ran.push(name) : async () => void ran.push(name));
+    const guarded = (name: string) => [job(`${name}-before`), new Block(), job(`${name}-after`)];
+    const agent = new Agent({
+      model: echo(),
+      backgroundQueue: queue,
+      preHooks: phase === 'pre' ? guarded('pre') : [job('pre-held')],
+      postHooks: phase === 'post' ? guarded('post') : [job('post-held')],
+    });
+    await expect(agent.run('hello')).rejects.toThrow('blocked by policy');
+    await agent.drain();
+    expect(ran).toEqual([]);
+    expect(queue.stats.accepted).toBe(0);
+  });
 
   it('a guardrail crashing with a plain error fails the run and queues nothing', async () => {
     const queue = new DrainQueue();
-    const agent = new Agent({ model: echo(), backgroundQueue: queue, preHooks: [bg('a', () => {})], postHooks: [bg('b', () => {}), new Crash()] });
+    const agent = new Agent({
+      model: echo(),
+      backgroundQueue: queue,
+      preHooks: [bg('a', () => {})],
+      postHooks: [bg('b', () => {}), new Crash()],
+    });
     await expect(agent.run('hello')).rejects.toThrow('guardrail crashed');
     await agent.drain();
     expect(queue.stats.accepted).toBe(0);
@@ -228,7 +247,9 @@ describe('background hooks: failures stay in the background', () => {
 describe('background hooks: decorator form and load', () => {
   it('@hook({ runInBackground: true }) on a method runs with `this` bound, after the run', async () => {
     type Tracker = { events: string[]; track: never; plain: never };
-    const { AnalyticsTracker } = await importCompiled<{ AnalyticsTracker: new (prefix: string) => Tracker }>('../background/fixtures/analytics-tracker.ts');
+    const { AnalyticsTracker } = await importCompiled<{ AnalyticsTracker: new (prefix: string) => Tracker }>(
+      '../background/fixtures/analytics-tracker.ts',
+    );
     const tracker = new AnalyticsTracker('t1');
     const agent = new Agent({ model: echo(), preHooks: [tracker.plain], postHooks: [tracker.track] });
     const out = await agent.run('hi');

@@ -58,10 +58,12 @@ describe('DrainQueue: ordering against the caller', () => {
   it('runs sync jobs back to back in one loop, with no microtask between them', async () => {
     const queue = new DrainQueue();
     const log: string[] = [];
-    void queue.enqueue(job('a', () => {
-      queueMicrotask(() => log.push('microtask from a'));
-      log.push('a');
-    }));
+    void queue.enqueue(
+      job('a', () => {
+        queueMicrotask(() => log.push('microtask from a'));
+        log.push('a');
+      }),
+    );
     void queue.enqueue(job('b', () => void log.push('b')));
     void queue.enqueue(job('c', () => void log.push('c')));
     await queue.drain();
@@ -93,11 +95,13 @@ describe('DrainQueue: drain and concurrency', () => {
     let inFlight = 0;
     let peak = 0;
     for (let i = 0; i < 30; i++) {
-      void queue.enqueue(job(`j${i}`, async () => {
-        peak = Math.max(peak, ++inFlight);
-        await new Promise((r) => setTimeout(r, 1));
-        inFlight--;
-      }));
+      void queue.enqueue(
+        job(`j${i}`, async () => {
+          peak = Math.max(peak, ++inFlight);
+          await new Promise((r) => setTimeout(r, 1));
+          inFlight--;
+        }),
+      );
     }
     await queue.drain();
     expect(peak).toBe(3);
@@ -118,7 +122,13 @@ describe('DrainQueue: overflow policies', () => {
     expect(rec.failed[0]).toMatchObject({ hookName: 'c', reason: 'rejected' });
     expect(rec.failed[0]!.error).toBeInstanceOf(BackgroundQueueError);
     expect((rec.failed[0]!.error as BackgroundQueueError).code).toBe('QUEUE_FULL');
-    expect(events).toEqual([expect.objectContaining({ hookName: 'c', reason: 'rejected', error: expect.objectContaining({ message: expect.stringContaining('maxQueued 2') }) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        hookName: 'c',
+        reason: 'rejected',
+        error: expect.objectContaining({ message: expect.stringContaining('maxQueued 2') }),
+      }),
+    ]);
     expect(queue.stats).toMatchObject({ accepted: 2, rejected: 1, completed: 2 });
   });
 
@@ -130,7 +140,10 @@ describe('DrainQueue: overflow policies', () => {
     expect(queue.size).toBe(2);
     await queue.drain();
     expect(ran).toEqual(['c', 'd']);
-    expect(rec.failed.map((f) => [f.hookName, f.reason])).toEqual([['a', 'dropped'], ['b', 'dropped']]);
+    expect(rec.failed.map((f) => [f.hookName, f.reason])).toEqual([
+      ['a', 'dropped'],
+      ['b', 'dropped'],
+    ]);
     expect(queue.stats).toMatchObject({ accepted: 4, dropped: 2, completed: 2 });
   });
 
@@ -166,9 +179,15 @@ describe('DrainQueue: failures never escape', () => {
     const queue = new DrainQueue();
     const { report, rec } = recordingReporter();
     let after = 0;
-    void queue.enqueue(job('throws', () => {
-      throw new RangeError('sync boom');
-    }, { report }));
+    void queue.enqueue(
+      job(
+        'throws',
+        () => {
+          throw new RangeError('sync boom');
+        },
+        { report },
+      ),
+    );
     void queue.enqueue(job('rejects', () => Promise.reject(new Error('async boom')), { report }));
     void queue.enqueue(job('fine', () => void after++, { report }));
     await queue.drain();
@@ -184,7 +203,9 @@ describe('DrainQueue: failures never escape', () => {
     const queue = new DrainQueue({ concurrency: 1 });
     const { report, rec } = recordingReporter();
     let next = false;
-    void queue.enqueue(job('slow', () => new Promise((_, reject) => setTimeout(() => reject(new Error('too late')), 40)), { report, timeoutMs: 10 }));
+    void queue.enqueue(
+      job('slow', () => new Promise((_, reject) => setTimeout(() => reject(new Error('too late')), 40)), { report, timeoutMs: 10 }),
+    );
     void queue.enqueue(job('next', () => void (next = true), { report }));
     await queue.drain();
     expect(next).toBe(true);
@@ -213,7 +234,17 @@ describe('DrainQueue: failures never escape', () => {
     queue.on('background_hook_completed', async () => {
       throw new Error('async listener boom');
     });
-    const bad = { started() { throw new Error('r'); }, completed() { throw new Error('r'); }, failed() { throw new Error('r'); } };
+    const bad = {
+      started() {
+        throw new Error('r');
+      },
+      completed() {
+        throw new Error('r');
+      },
+      failed() {
+        throw new Error('r');
+      },
+    };
     let ran = 0;
     void queue.enqueue(job('ok', () => void ran++, { report: bad }));
     void queue.enqueue(job('fails', () => Promise.reject(new Error('x')), { report: bad }));
@@ -246,7 +277,16 @@ describe('DrainQueue: failures never escape', () => {
     queue.onListenerError = (_e, where) => void isolated.push(where);
     const { report, rec } = recordingReporter();
     let ran = 0;
-    void queue.enqueue(job('ok', () => void ran++, { report: { ...report, wantsProgress: () => { throw new Error('bad'); } } }));
+    void queue.enqueue(
+      job('ok', () => void ran++, {
+        report: {
+          ...report,
+          wantsProgress: () => {
+            throw new Error('bad');
+          },
+        },
+      }),
+    );
     await queue.drain();
     expect([ran, rec.completed.length, isolated]).toEqual([1, 0, ['background job reporter']]);
   });
@@ -254,9 +294,11 @@ describe('DrainQueue: failures never escape', () => {
   it('warns instead of staying silent when a failure has no reporter and no listener', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const queue = new DrainQueue();
-    void queue.enqueue(job('unobserved', () => {
-      throw new Error('nobody listens');
-    }));
+    void queue.enqueue(
+      job('unobserved', () => {
+        throw new Error('nobody listens');
+      }),
+    );
     await queue.drain();
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toContain('"unobserved"');

@@ -19,11 +19,36 @@ function liveArgs() {
   const session = { sessionId: 's1', sessionState, runs: [] as unknown[] };
   const controller = new AbortController();
   const runContext = {
-    runId: 'r1', agent, input: runInput, output: runOutput, session, state: sessionState, dependencies, metadata,
-    userId: 'u1', debugMode: false, signal: controller.signal, tenant: { id: 't1' },
+    runId: 'r1',
+    agent,
+    input: runInput,
+    output: runOutput,
+    session,
+    state: sessionState,
+    dependencies,
+    metadata,
+    userId: 'u1',
+    debugMode: false,
+    signal: controller.signal,
+    tenant: { id: 't1' },
   };
-  const args = { phase: 'post', runInput, agent, session, sessionState, dependencies, metadata, userId: 'u1', debugMode: false, runContext, runOutput };
-  return { args: args as unknown as PostHookArgs, live: { agent, dependencies, runInput, sessionState, metadata, runOutput, session, runContext } };
+  const args = {
+    phase: 'post',
+    runInput,
+    agent,
+    session,
+    sessionState,
+    dependencies,
+    metadata,
+    userId: 'u1',
+    debugMode: false,
+    runContext,
+    runOutput,
+  };
+  return {
+    args: args as unknown as PostHookArgs,
+    live: { agent, dependencies, runInput, sessionState, metadata, runOutput, session, runContext },
+  };
 }
 
 describe('snapshotArgs', () => {
@@ -37,7 +62,16 @@ describe('snapshotArgs', () => {
     live.sessionState.cart.push('pear');
     expect(snap.runOutput.content).toBe('final answer');
     expect(snap.sessionState).toEqual({ cart: ['apple'], visits: 1 });
-    for (const value of [snap, snap.runInput, snap.runInput.inputContent, snap.runOutput, snap.session, snap.sessionState, snap.metadata, snap.runContext]) {
+    for (const value of [
+      snap,
+      snap.runInput,
+      snap.runInput.inputContent,
+      snap.runOutput,
+      snap.session,
+      snap.sessionState,
+      snap.metadata,
+      snap.runContext,
+    ]) {
       expect(Object.isFrozen(value)).toBe(true);
     }
   });
@@ -48,8 +82,8 @@ describe('snapshotArgs', () => {
     expect(() => ((snap.runOutput as { content: string }).content = 'x')).toThrow(TypeError);
     expect(() => (snap.sessionState as { cart: string[] }).cart.push('x')).toThrow(TypeError);
     expect(() => ((snap.runInput.inputContent as { content: string }[])[0]!.content = 'raw')).toThrow(TypeError);
-    expect(() => ((snap.metadata.tags as Set<string>).add('b'))).toThrow(/frozen snapshot/);
-    expect(() => ((snap.metadata.seen as Map<string, unknown>).set('k', 2))).toThrow(/frozen snapshot/);
+    expect(() => (snap.metadata.tags as Set<string>).add('b')).toThrow(/frozen snapshot/);
+    expect(() => (snap.metadata.seen as Map<string, unknown>).set('k', 2)).toThrow(/frozen snapshot/);
     expect(() => ((snap.runContext as { output: unknown }).output = null)).toThrow(TypeError);
     live.runOutput.content = 'still editable';
     (live.metadata.tags as Set<string>).add('b');
@@ -105,7 +139,15 @@ describe('frozenCopy', () => {
   it('copies dates, regexps and binary data so edits stay private to the copy', () => {
     const bytes = Buffer.from('abc');
     const view = new DataView(new ArrayBuffer(8), 2, 4);
-    const src = { when: new Date(1000), re: /a+/gi, bytes, floats: new Float64Array([1.5]), view, nothing: null, proto: Object.create(null) as object };
+    const src = {
+      when: new Date(1000),
+      re: /a+/gi,
+      bytes,
+      floats: new Float64Array([1.5]),
+      view,
+      nothing: null,
+      proto: Object.create(null) as object,
+    };
     const out = frozenCopy(src);
     out.when.setTime(0);
     out.bytes[0] = 120;

@@ -14,7 +14,9 @@ net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
   if (typeof options === 'object' && options !== null) host = options.path !== undefined ? 'localhost' : (options.host ?? 'localhost');
   else if (typeof options === 'number' && typeof args[1] === 'string') host = args[1];
   if (typeof host !== 'string' || !LOOPBACK.has(host)) {
-    throw new Error(`documentation examples run offline: connection to ${String(host)} refused (use startFakeOpenAI() or OfflineModel from 'hookchain/testing')`);
+    throw new Error(
+      `documentation examples run offline: connection to ${String(host)} refused (use startFakeOpenAI() or OfflineModel from 'hookchain/testing')`,
+    );
   }
   return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
 } as typeof net.Socket.prototype.connect;

@@ -100,7 +100,13 @@ const fnIndex = fc.integer({ min: 0, max: 4 });
 const ctxIndex = fc.integer({ min: 0, max: 2 }); // 0: no context
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constantFrom('on' as const, 'once' as const, 'addListener' as const), event, fn: fnIndex, ctx: ctxIndex }),
-  fc.record({ kind: fc.constantFrom('off' as const, 'removeListener' as const), event, fn: fc.option(fnIndex, { nil: undefined }), ctx: ctxIndex, once: fc.boolean() }),
+  fc.record({
+    kind: fc.constantFrom('off' as const, 'removeListener' as const),
+    event,
+    fn: fc.option(fnIndex, { nil: undefined }),
+    ctx: ctxIndex,
+    once: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('removeAllListeners' as const), event: fc.option(event, { nil: undefined }) }),
   fc.record({ kind: fc.constant('emit' as const), event }),
 );

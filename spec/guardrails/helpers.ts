@@ -36,7 +36,12 @@ export async function driveChunks(guardrail: BaseGuardrail, deltas: readonly str
     for (const { delta, final } of calls) {
       const text = pending + delta;
       if (text === '' && !final) continue;
-      const verdict = (await guardrail.checkChunk!({ text, released: window, final, runContext: runContext as RunContext })) as ChunkCheckResult | void;
+      const verdict = (await guardrail.checkChunk!({
+        text,
+        released: window,
+        final,
+        runContext: runContext as RunContext,
+      })) as ChunkCheckResult | void;
       const out = verdict && typeof verdict.text === 'string' ? verdict.text : text;
       let hold = final || !verdict || verdict.hold === undefined ? 0 : Math.floor(verdict.hold);
       hold = Math.max(0, Math.min(hold, out.length));

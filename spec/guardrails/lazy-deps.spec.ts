@@ -27,10 +27,14 @@ function loadedIn(entry: string): { imported: string[]; afterPhones: string[]; a
     await moderation.check({ phase: 'pre', runInput: { inputContent: 'hello' } }).catch(() => {});
     console.log(JSON.stringify({ imported, afterPhones, afterModeration: [...loaded] }));
   `;
-  const out = execFileSync(process.execPath, ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!) as { imported: string[]; afterPhones: string[]; afterModeration: string[] };
 }
 

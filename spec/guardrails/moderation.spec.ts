@@ -40,7 +40,10 @@ describe('OpenAIModerationGuardrail', () => {
   });
 
   it('blocks flagged input with the categories (API names) and their scores', async () => {
-    fake.setModeration(() => ({ categories: { 'self-harm/intent': true, 'harassment/threatening': true }, categoryScores: { 'self-harm/intent': 0.97 } }));
+    fake.setModeration(() => ({
+      categories: { 'self-harm/intent': true, 'harassment/threatening': true },
+      categoryScores: { 'self-harm/intent': 0.97 },
+    }));
     const error = await failure(guardrail().check(preArgs('something awful')));
     expect(error).toBeInstanceOf(InputCheckError);
     const verdict = error as InputCheckError;
@@ -61,7 +64,9 @@ describe('OpenAIModerationGuardrail', () => {
 
   it('raiseForCategories blocks only the listed categories', async () => {
     fake.setModeration(() => ({ categories: { violence: true } }));
-    await expect(guardrail({ raiseForCategories: ['self-harm/instructions', 'hate/threatening'] }).check(preArgs('x'))).resolves.toBeUndefined();
+    await expect(
+      guardrail({ raiseForCategories: ['self-harm/instructions', 'hate/threatening'] }).check(preArgs('x')),
+    ).resolves.toBeUndefined();
     fake.setModeration(() => ({ categories: { violence: true, 'hate/threatening': true } }));
     const error = await failure(guardrail({ raiseForCategories: ['self-harm/instructions', 'hate/threatening'] }).check(preArgs('x')));
     expect((error as InputCheckError).additionalData!['categories']).toEqual(['hate/threatening']);
@@ -71,13 +76,28 @@ describe('OpenAIModerationGuardrail', () => {
     fake.setModeration(() => ({ flagged: false }));
     const messages: ChatMessage[] = [
       { role: 'system', content: 'private app prompt' },
-      { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'https://img.example/a.png' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'what is this?' },
+          { type: 'image_url', image_url: { url: 'https://img.example/a.png' } },
+        ],
+      },
     ];
     const before = moderationBodies().length;
     await guardrail().check(preArgs(messages));
-    await guardrail().check(preArgs([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }]));
-    expect(moderationBodies().slice(before).map((b) => b.input)).toEqual([
-      [{ type: 'text', text: 'private app prompt\n\nwhat is this?' }, { type: 'image_url', image_url: { url: 'https://img.example/a.png' } }],
+    await guardrail().check(
+      preArgs([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }]),
+    );
+    expect(
+      moderationBodies()
+        .slice(before)
+        .map((b) => b.input),
+    ).toEqual([
+      [
+        { type: 'text', text: 'private app prompt\n\nwhat is this?' },
+        { type: 'image_url', image_url: { url: 'https://img.example/a.png' } },
+      ],
       [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }],
     ]);
   });
@@ -106,7 +126,12 @@ describe('OpenAIModerationGuardrail', () => {
   });
 
   it('fails closed on a malformed answer', async () => {
-    const answers = [{ raw: 'not json' }, { raw: '{"results": []}' }, { raw: '{"results": [{"flagged": "yes", "categories": {}, "category_scores": {}}]}' }, { raw: '{"results": [{"flagged": false, "categories": {"hate": 1}, "category_scores": {}}]}' }];
+    const answers = [
+      { raw: 'not json' },
+      { raw: '{"results": []}' },
+      { raw: '{"results": [{"flagged": "yes", "categories": {}, "category_scores": {}}]}' },
+      { raw: '{"results": [{"flagged": false, "categories": {"hate": 1}, "category_scores": {}}]}' },
+    ];
     for (const answer of answers) {
       fake.setModeration(() => answer);
       expect(await failure(guardrail().check(preArgs('hello'))), answer.raw).toBeInstanceOf(ModerationUnavailableError);
@@ -115,18 +140,29 @@ describe('OpenAIModerationGuardrail', () => {
 
   it('uses an injected client, created once', async () => {
     const calls: unknown[] = [];
-    const client = { moderations: { create: async (body: unknown) => (calls.push(body), { results: [{ flagged: false, categories: {}, category_scores: {} }] }) } };
+    const client = {
+      moderations: {
+        create: async (body: unknown) => (calls.push(body), { results: [{ flagged: false, categories: {}, category_scores: {} }] }),
+      },
+    };
     const g = new OpenAIModerationGuardrail({ client, model: 'omni-moderation-2024-09-26' });
     await g.check(preArgs('a'));
     await g.check(preArgs('b'));
-    expect(calls).toEqual([{ model: 'omni-moderation-2024-09-26', input: 'a' }, { model: 'omni-moderation-2024-09-26', input: 'b' }]);
+    expect(calls).toEqual([
+      { model: 'omni-moderation-2024-09-26', input: 'a' },
+      { model: 'omni-moderation-2024-09-26', input: 'b' },
+    ]);
   });
 
   it('rejects bad options at construction', () => {
     expect(() => guardrail({ raiseForCategories: ['self_harm_intent' as never] })).toThrow(/did you mean "self-harm\/intent"/);
     expect(() => guardrail({ raiseForCategories: [] })).toThrow(HookchainConfigError);
-    expect(() => new OpenAIModerationGuardrail({ client: {} as never })).toThrow(/option "client" must be an OpenAI client \(an object with moderations.create\)/);
-    expect(() => new OpenAIModerationGuardrail({ client: { moderations: { create: async () => ({}) } }, apiKey: 'k' })).toThrow(/either "client" or/);
+    expect(() => new OpenAIModerationGuardrail({ client: {} as never })).toThrow(
+      /option "client" must be an OpenAI client \(an object with moderations.create\)/,
+    );
+    expect(() => new OpenAIModerationGuardrail({ client: { moderations: { create: async () => ({}) } }, apiKey: 'k' })).toThrow(
+      /either "client" or/,
+    );
     expect(() => guardrail({ moderationModel: 'x' } as never)).toThrow(/unknown option "moderationModel"/);
   });
 
@@ -135,7 +171,13 @@ describe('OpenAIModerationGuardrail', () => {
       fake.setModeration(() => ({ flagged: false }));
       const text = 'This is a calm sentence about gardening and soil. '.repeat(30);
       const before = moderationBodies().length;
-      const run = await driveChunks(guardrail({ streamBatchChars: 200 }), cutAt(text, Array.from({ length: 375 }, (_, i) => i * 4)));
+      const run = await driveChunks(
+        guardrail({ streamBatchChars: 200 }),
+        cutAt(
+          text,
+          Array.from({ length: 375 }, (_, i) => i * 4),
+        ),
+      );
       const calls = moderationBodies().length - before;
       expect(run.error).toBeUndefined();
       expect(run.released).toBe(text);
@@ -147,7 +189,13 @@ describe('OpenAIModerationGuardrail', () => {
     it('blocks a flagged batch before any of it is released', async () => {
       fake.setModeration((input) => ({ categories: { violence: String(input).includes('attack') } }));
       const text = `${'A friendly opening sentence. '.repeat(10)}Now the attack plan follows. More text here.`;
-      const run = await driveChunks(guardrail({ streamBatchChars: 100 }), cutAt(text, Array.from({ length: 60 }, (_, i) => i * 5)));
+      const run = await driveChunks(
+        guardrail({ streamBatchChars: 100 }),
+        cutAt(
+          text,
+          Array.from({ length: 60 }, (_, i) => i * 5),
+        ),
+      );
       expect(run.error).toBeInstanceOf(OutputCheckError);
       expect(run.released).not.toContain('attack');
       expect(text.startsWith(run.released)).toBe(true);

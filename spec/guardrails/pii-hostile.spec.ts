@@ -52,7 +52,9 @@ describe('a user pattern the regex engine cannot run', () => {
   it('PII custom pattern: a HookchainError naming it, not a bare RangeError', () => {
     const g = new PIIDetectionGuardrail({ entities: ['EMAIL'], customPatterns: { ACCOUNT: /\d(?:[ -]?\d){5,}/ } });
     expect(() => g.scan(digits)).toThrow(HookchainError);
-    expect(() => g.scan(digits)).toThrow(/customPatterns\["ACCOUNT"\] could not be run on a text of 8000000 characters .*bound its repetitions/);
+    expect(() => g.scan(digits)).toThrow(
+      /customPatterns\["ACCOUNT"\] could not be run on a text of 8000000 characters .*bound its repetitions/,
+    );
   });
 
   it('injection pattern: the same', () => {

@@ -5,15 +5,58 @@ import { PIIDetectionGuardrail } from '../../lib/guardrails/pii.ts';
 import { cutAt, driveChunks } from './helpers.ts';
 
 const PII = [
-  '123-45-6789', '4111 1111 1111 1111', '4012888888881881', '5555-5555-5555-4444', 'john.doe@example.com',
-  'a.very.long.local.part.for.testing.purposes@mail.sub.example.org', '555-123-4567', '(555) 123-4567',
-  '+44 20 7946 0958', '+1 415 555 0132', '192.168.0.1', '2001:db8::8a2e:370:7334', 'fe80::1%eth0',
-  'GB82 WEST 1234 5698 7654 32', 'DE89370400440532013000', '10.0.0.0/8',
+  '123-45-6789',
+  '4111 1111 1111 1111',
+  '4012888888881881',
+  '5555-5555-5555-4444',
+  'john.doe@example.com',
+  'a.very.long.local.part.for.testing.purposes@mail.sub.example.org',
+  '555-123-4567',
+  '(555) 123-4567',
+  '+44 20 7946 0958',
+  '+1 415 555 0132',
+  '192.168.0.1',
+  '2001:db8::8a2e:370:7334',
+  'fe80::1%eth0',
+  'GB82 WEST 1234 5698 7654 32',
+  'DE89370400440532013000',
+  '10.0.0.0/8',
   // Disguised with zero-width characters and line breaks (issue #9).
-  '4111\u200b1111\u200b1111\u200b1111', '4111\r\n1111\n1111 \n 1111', '078-\u200b05-\u200d1123', '555\n123\n4567', 'jo\u200b@ex\u00ad.com',
-  `4${'\u200b'.repeat(16)}111 1111 1111 1111`, `4${'\u200b'.repeat(17)}111 1111 1111 1111`,
+  '4111\u200b1111\u200b1111\u200b1111',
+  '4111\r\n1111\n1111 \n 1111',
+  '078-\u200b05-\u200d1123',
+  '555\n123\n4567',
+  'jo\u200b@ex\u00ad.com',
+  `4${'\u200b'.repeat(16)}111 1111 1111 1111`,
+  `4${'\u200b'.repeat(17)}111 1111 1111 1111`,
 ];
-const FILLER = [' ', ' and ', ', ', '. ', '\n', '\r\n', 'x', '1', '-', '@', ':', '.', 'call me at ', 'ref 000', 'ok ', '  ', 'é', '😀', '𝐀', 'e\u0301', '\u200b', '\u200b'.repeat(9), '\u200d', '\u{E0069}', '\t'];
+const FILLER = [
+  ' ',
+  ' and ',
+  ', ',
+  '. ',
+  '\n',
+  '\r\n',
+  'x',
+  '1',
+  '-',
+  '@',
+  ':',
+  '.',
+  'call me at ',
+  'ref 000',
+  'ok ',
+  '  ',
+  'é',
+  '😀',
+  '𝐀',
+  'e\u0301',
+  '\u200b',
+  '\u200b'.repeat(9),
+  '\u200d',
+  '\u{E0069}',
+  '\t',
+];
 
 const piece = fc.oneof(fc.constantFrom(...PII), fc.constantFrom(...FILLER), fc.string({ maxLength: 6 }));
 const text = fc.array(piece, { maxLength: 60, size: 'max' }).map((parts) => parts.join(''));
@@ -24,11 +67,14 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     it(`releases exactly the whole-text masked text for every chunking (${mask})`, async () => {
       const g = new PIIDetectionGuardrail({ maskPii: true, mask });
       await fc.assert(
-        fc.asyncProperty(text.chain((s) => fc.tuple(fc.constant(s), chunking(s))), async ([s, cuts]) => {
-          const run = await driveChunks(g, cutAt(s, cuts));
-          expect(run.error).toBeUndefined();
-          expect(run.released).toBe(g['scanner'].mask(s, mask));
-        }),
+        fc.asyncProperty(
+          text.chain((s) => fc.tuple(fc.constant(s), chunking(s))),
+          async ([s, cuts]) => {
+            const run = await driveChunks(g, cutAt(s, cuts));
+            expect(run.error).toBeUndefined();
+            expect(run.released).toBe(g['scanner'].mask(s, mask));
+          },
+        ),
         { numRuns: 400 },
       );
     });
@@ -36,7 +82,22 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
 
   it('masks exactly as the whole text for every single cut through astral, combining and zero-width characters', async () => {
     const g = new PIIDetectionGuardrail({ maskPii: true });
-    const tricky = fc.constantFrom('𝐀', '😀', 'e\u0301', '\u200b', '\u200d', '\u{E0069}', '4111', ' 1111', '-1111', '\n', 'jo@ex.com', '555-123-4567', 'x', ' ');
+    const tricky = fc.constantFrom(
+      '𝐀',
+      '😀',
+      'e\u0301',
+      '\u200b',
+      '\u200d',
+      '\u{E0069}',
+      '4111',
+      ' 1111',
+      '-1111',
+      '\n',
+      'jo@ex.com',
+      '555-123-4567',
+      'x',
+      ' ',
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(tricky, { maxLength: 10 }), async (parts) => {
         const s = parts.join('');
@@ -54,18 +115,21 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
   it('in detect mode blocks before any character of a detected value is released', async () => {
     const g = new PIIDetectionGuardrail();
     await fc.assert(
-      fc.asyncProperty(text.chain((s) => fc.tuple(fc.constant(s), chunking(s))), async ([s, cuts]) => {
-        const findings = g.scan(s);
-        const run = await driveChunks(g, cutAt(s, cuts));
-        if (findings.length === 0) {
-          expect(run.error).toBeUndefined();
-          expect(run.released).toBe(s);
-          return;
-        }
-        expect(run.error).toBeInstanceOf(OutputCheckError);
-        expect(s.startsWith(run.released)).toBe(true);
-        expect(run.released.length).toBeLessThanOrEqual(findings[0]!.start);
-      }),
+      fc.asyncProperty(
+        text.chain((s) => fc.tuple(fc.constant(s), chunking(s))),
+        async ([s, cuts]) => {
+          const findings = g.scan(s);
+          const run = await driveChunks(g, cutAt(s, cuts));
+          if (findings.length === 0) {
+            expect(run.error).toBeUndefined();
+            expect(run.released).toBe(s);
+            return;
+          }
+          expect(run.error).toBeInstanceOf(OutputCheckError);
+          expect(s.startsWith(run.released)).toBe(true);
+          expect(run.released.length).toBeLessThanOrEqual(findings[0]!.start);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -73,7 +137,13 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
   it('holds back a bounded tail, so long clean streams flow', async () => {
     const g = new PIIDetectionGuardrail({ maskPii: true });
     const words = 'The quick brown fox jumps over the lazy dog. '.repeat(200);
-    const run = await driveChunks(g, cutAt(words, Array.from({ length: 400 }, (_, i) => i * 23)));
+    const run = await driveChunks(
+      g,
+      cutAt(
+        words,
+        Array.from({ length: 400 }, (_, i) => i * 23),
+      ),
+    );
     let fed = 0;
     let out = 0;
     const waits = run.releases.map((r, i) => {
@@ -89,7 +159,10 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
   it('holds a bounded tail when every digit is followed by 16 zero-width characters', async () => {
     const g = new PIIDetectionGuardrail({ maskPii: true });
     const text = `${`4${'\u200b'.repeat(16)}`.repeat(600)}4111\u200b1111\u200b1111\u200b1111 done`;
-    const deltas = cutAt(text, Array.from({ length: text.length / 17 }, (_, i) => i * 17));
+    const deltas = cutAt(
+      text,
+      Array.from({ length: text.length / 17 }, (_, i) => i * 17),
+    );
     const run = await driveChunks(g, deltas);
     let fed = 0;
     let out = 0;

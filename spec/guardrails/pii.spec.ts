@@ -17,18 +17,46 @@ function masked(text: string, options: ConstructorParameters<typeof PIIDetection
 describe('PIIDetectionGuardrail entities', () => {
   it('SSN: dashes, dots and spaces; the SSA never-issued ranges are not SSNs', () => {
     expect(values('ssn 078-05-1123, 078.05.1123 and 078 05 1123')).toEqual(['078-05-1123', '078.05.1123', '078 05 1123']);
-    for (const bad of ['000-12-3456', '666-12-3456', '900-12-3456', '999-12-3456', '123-00-4567', '123-45-0000', '693-09.4444', '1123-45-67890']) {
+    for (const bad of [
+      '000-12-3456',
+      '666-12-3456',
+      '900-12-3456',
+      '999-12-3456',
+      '123-00-4567',
+      '123-45-0000',
+      '693-09.4444',
+      '1123-45-67890',
+    ]) {
       expect(types(`id ${bad} end`), bad).toEqual([]);
     }
   });
 
   it('cards: Luhn-checked, 13–19 digits, spaces or dashes, found inside longer digit runs', () => {
-    expect(values('4111 1111 1111 1111 / 4111-1111-1111-1111 / 4111111111111111')).toEqual(['4111 1111 1111 1111', '4111-1111-1111-1111', '4111111111111111']);
-    expect(values('amex 371449635398431, diners 30569309025904, 19 digits 4131034282458809939')).toEqual(['371449635398431', '30569309025904', '4131034282458809939']);
+    expect(values('4111 1111 1111 1111 / 4111-1111-1111-1111 / 4111111111111111')).toEqual([
+      '4111 1111 1111 1111',
+      '4111-1111-1111-1111',
+      '4111111111111111',
+    ]);
+    expect(values('amex 371449635398431, diners 30569309025904, 19 digits 4131034282458809939')).toEqual([
+      '371449635398431',
+      '30569309025904',
+      '4131034282458809939',
+    ]);
     expect(values('ref 0004111111111111111 end')).toEqual(['4111111111111111']);
     expect(values('4111 1111 1111 1111 2024')).toEqual(['4111 1111 1111 1111']);
-    expect(values('4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881')).toEqual(['4012888888881881', '4012-8888-8888-1881', '4012 8888 8888 1881']);
-    for (const bad of ['4111 1111 1111 1112', '4012-8888-8888-1882', '36168002586008', '1748503543012', '4111-1111 1111-1111', '7111111111111114']) {
+    expect(values('4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881')).toEqual([
+      '4012888888881881',
+      '4012-8888-8888-1881',
+      '4012 8888 8888 1881',
+    ]);
+    for (const bad of [
+      '4111 1111 1111 1112',
+      '4012-8888-8888-1882',
+      '36168002586008',
+      '1748503543012',
+      '4111-1111 1111-1111',
+      '7111111111111114',
+    ]) {
       expect(types(`card ${bad}`), bad).not.toContain('CREDIT_CARD');
     }
   });
@@ -42,9 +70,25 @@ describe('PIIDetectionGuardrail entities', () => {
   });
 
   it("phone: Agno's four US forms, parentheses, +1, extensions and international numbers", () => {
-    const forms = ['555-123-4567', '555.987.6543', '5551234567', '555 123 4567', '(555) 123-4567', '+1 415 555 0132', '1-800-555-0199', '345-899-3560x4587'];
+    const forms = [
+      '555-123-4567',
+      '555.987.6543',
+      '5551234567',
+      '555 123 4567',
+      '(555) 123-4567',
+      '+1 415 555 0132',
+      '1-800-555-0199',
+      '345-899-3560x4587',
+    ];
     for (const form of forms) expect(values(`call ${form} now`), form).toEqual([form]);
-    for (const intl of ['+44 20 7946 0958', '+33 1 42 68 53 00', '+55 11 98456 5666', '+49 30 1234567', '+46 (0)8 928 571 38', '0044 20 7946 0958']) {
+    for (const intl of [
+      '+44 20 7946 0958',
+      '+33 1 42 68 53 00',
+      '+55 11 98456 5666',
+      '+49 30 1234567',
+      '+46 (0)8 928 571 38',
+      '0044 20 7946 0958',
+    ]) {
       expect(values(`call ${intl} now`), intl).toEqual([intl]);
     }
     expect(values('+44 20 7946 0958 2024')).toEqual(['+44 20 7946 0958']);
@@ -54,10 +98,33 @@ describe('PIIDetectionGuardrail entities', () => {
   });
 
   it('IP addresses: IPv4 with CIDR, IPv6 in every form; versions, times and code are not addresses', () => {
-    const good = ['192.168.0.1', '10.0.0.0/8', '0.0.0.0', '2001:db8::1', '::1', 'fe80::1%eth0', '::ffff:192.0.2.1', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '0:0:0:0:0:FFFF:129.144.52.38', '2001:db8::/32'];
+    const good = [
+      '192.168.0.1',
+      '10.0.0.0/8',
+      '0.0.0.0',
+      '2001:db8::1',
+      '::1',
+      'fe80::1%eth0',
+      '::ffff:192.0.2.1',
+      '2001:0db8:85a3:0000:0000:8a2e:0370:7334',
+      '0:0:0:0:0:FFFF:129.144.52.38',
+      '2001:db8::/32',
+    ];
     for (const ip of good) expect(values(`addr ${ip} ok`), ip).toEqual([ip]);
     expect(values('IP: 192.168.1.1. Next')).toEqual(['192.168.1.1']);
-    const bad = ['256.1.1.1', '192.168.1', '1.2.3.4.5', '03.93.92.16', 'std::cout', 'Time 12:34:56', 'aa:bb:cc:dd:ee:ff', '2001::db8::1', 'fe80::1text', 'text192.168.1.1', '::'];
+    const bad = [
+      '256.1.1.1',
+      '192.168.1',
+      '1.2.3.4.5',
+      '03.93.92.16',
+      'std::cout',
+      'Time 12:34:56',
+      'aa:bb:cc:dd:ee:ff',
+      '2001::db8::1',
+      'fe80::1text',
+      'text192.168.1.1',
+      '::',
+    ];
     for (const b of bad) expect(types(b), b).toEqual([]);
   });
 
@@ -104,13 +171,21 @@ describe('PIIDetectionGuardrail verdicts', () => {
 
   it('message arrays: findings name the message and part', () => {
     const messages: ChatMessage[] = [
-      { role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'text', text: 'mail me: x@y.org' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'hi' },
+          { type: 'text', text: 'mail me: x@y.org' },
+        ],
+      },
     ];
     try {
       detect.check(preArgs(messages));
       expect.unreachable();
     } catch (e) {
-      expect((e as InputCheckError).additionalData!['findings']).toEqual([{ type: 'EMAIL', start: 9, end: 16, messageIndex: 0, partIndex: 1 }]);
+      expect((e as InputCheckError).additionalData!['findings']).toEqual([
+        { type: 'EMAIL', start: 9, end: 16, messageIndex: 0, partIndex: 1 },
+      ]);
     }
   });
 
@@ -119,7 +194,15 @@ describe('PIIDetectionGuardrail verdicts', () => {
       [{ role: 'system', content: 'card 4111 1111 1111 1111' }],
       [{ role: 'developer', content: [{ type: 'text', text: 'card 4111 1111 1111 1111' }] }],
       [{ role: 'user', content: [{ type: 'input_text', text: 'card 4111 1111 1111 1111' }] }],
-      [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }, { type: 'output_text', text: 'card 4111 1111 1111 1111' }] }],
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: 'x' } },
+            { type: 'output_text', text: 'card 4111 1111 1111 1111' },
+          ],
+        },
+      ],
     ];
     for (const messages of inputs) {
       const error = verdictOf(() => detect.check(preArgs(messages as ChatMessage[])));
@@ -146,7 +229,9 @@ describe('PIIDetectionGuardrail masking', () => {
   });
 
   it('typed placeholders on request', () => {
-    expect(masked('mail jo@ex.com or call +44 20 7946 0958, ip 2001:db8::1', { mask: 'placeholder' })).toBe('mail <EMAIL> or call <PHONE>, ip <IP_ADDRESS>');
+    expect(masked('mail jo@ex.com or call +44 20 7946 0958, ip 2001:db8::1', { mask: 'placeholder' })).toBe(
+      'mail <EMAIL> or call <PHONE>, ip <IP_ADDRESS>',
+    );
   });
 
   it('keeps the shape of chat messages: roles, names, image parts and unchanged objects stay as they were', () => {
@@ -154,7 +239,10 @@ describe('PIIDetectionGuardrail masking', () => {
     const system: ChatMessage = { role: 'system', content: 'Escalate to 555-123-4567' };
     const user: ChatMessage = { role: 'user', name: 'jo', content: [{ type: 'text', text: 'card 4111111111111111' }, image] };
     const other = { type: 'input_text', text: 'iban DE89370400440532013000', cache: true };
-    const history: ChatMessage = { role: 'assistant', content: ['Noted: jo@ex.com', other].map((p) => (typeof p === 'string' ? { type: 'text', text: p } : p)) as never };
+    const history: ChatMessage = {
+      role: 'assistant',
+      content: ['Noted: jo@ex.com', other].map((p) => (typeof p === 'string' ? { type: 'text', text: p } : p)) as never,
+    };
     const messages = [system, user, history];
     const args = preArgs(messages);
     new PIIDetectionGuardrail({ maskPii: true }).check(args);
@@ -162,7 +250,13 @@ describe('PIIDetectionGuardrail masking', () => {
     expect(messages).toEqual([
       { role: 'system', content: 'Escalate to ************' },
       { role: 'user', name: 'jo', content: [{ type: 'text', text: 'card ****************' }, image] },
-      { role: 'assistant', content: [{ type: 'text', text: 'Noted: *********' }, { type: 'input_text', text: 'iban **********************', cache: true }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Noted: *********' },
+          { type: 'input_text', text: 'iban **********************', cache: true },
+        ],
+      },
     ]);
     expect(messages[1]!.content[1]).toBe(image);
     expect(messages[2]!.content[1]).toBe(other);
@@ -184,7 +278,9 @@ describe('PIIDetectionGuardrail custom patterns', () => {
     const g = new PIIDetectionGuardrail({ customPatterns: { EMPLOYEE_ID: 'EMP-\\d{6}', TICKET: /tkt_[a-z0-9]{8}/i } });
     expect(g.scan('by EMP-123456 re TKT_ab12cd34').map((f) => f.type)).toEqual(['EMPLOYEE_ID', 'TICKET']);
     expect(g.scan('EMP-12345 and tkt_short')).toEqual([]);
-    expect(() => g.check(preArgs('EMP-000001'))).toThrow(expect.objectContaining({ additionalData: expect.objectContaining({ detectedPii: ['EMPLOYEE_ID'] }) }));
+    expect(() => g.check(preArgs('EMP-000001'))).toThrow(
+      expect.objectContaining({ additionalData: expect.objectContaining({ detectedPii: ['EMPLOYEE_ID'] }) }),
+    );
     expect(masked('id EMP-123456', { customPatterns: { EMPLOYEE_ID: /EMP-\d{6}/ }, mask: 'placeholder' })).toBe('id <EMPLOYEE_ID>');
   });
 

@@ -25,9 +25,15 @@ describe('hook(options)(fn)', () => {
   });
 
   it('works as a TS 5 standard method decorator with `this` bound, failOpen and background', async () => {
-    const { AuditService } = await importCompiled<{ AuditService: new () => { seen: string[]; audit: never; flaky: never; record: never } }>('decorated-hooks.ts');
+    const { AuditService } = await importCompiled<{
+      AuditService: new () => { seen: string[]; audit: never; flaky: never; record: never };
+    }>('decorated-hooks.ts');
     const service = new AuditService();
-    const agent = new Agent({ model: new OfflineModel({ reply: 'answer' }), preHooks: [service.audit], postHooks: [service.flaky, service.record] });
+    const agent = new Agent({
+      model: new OfflineModel({ reply: 'answer' }),
+      preHooks: [service.audit],
+      postHooks: [service.flaky, service.record],
+    });
     const rec = recordEvents(agent);
     const out = await agent.run('question');
     expect(out.content).toBe('answer');

@@ -13,7 +13,10 @@ const model = (extra: Record<string, unknown> = {}) => new OpenAIChat({ id: 'gpt
 
 describe('OpenAIChat', () => {
   it('sends instructions and the pre-hooked input, fills content, messages and token metrics', async () => {
-    server.setReply((body) => ({ content: `you said ${String(body.messages.at(-1)!.content)}`, usage: { prompt_tokens: 11, completion_tokens: 3 } }));
+    server.setReply((body) => ({
+      content: `you said ${String(body.messages.at(-1)!.content)}`,
+      usage: { prompt_tokens: 11, completion_tokens: 3 },
+    }));
     const agent = new Agent({
       model: model({ temperature: 0.2 }),
       instructions: 'Be brief.',
@@ -37,10 +40,21 @@ describe('OpenAIChat', () => {
   it('passes multimodal chat messages through with their shape', async () => {
     server.setReply('seen');
     const agent = new Agent({ model: model() });
-    await agent.run([{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } }] }]);
+    await agent.run([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'what is this?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } },
+        ],
+      },
+    ]);
     expect(server.chatRequests().at(-1)!.messages.at(-1)).toEqual({
       role: 'user',
-      content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } }],
+      content: [
+        { type: 'text', text: 'what is this?' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AA' } },
+      ],
     });
   });
 
@@ -66,7 +80,9 @@ describe('OpenAIChat', () => {
 
   it('works through baseURL and apiKey options, as with Ollama, vLLM or LM Studio', async () => {
     server.setReply('via baseURL');
-    const out = await new Agent({ model: new OpenAIChat({ id: 'llama3', baseURL: server.baseURL, apiKey: 'local', maxRetries: 0 }) }).run('x');
+    const out = await new Agent({ model: new OpenAIChat({ id: 'llama3', baseURL: server.baseURL, apiKey: 'local', maxRetries: 0 }) }).run(
+      'x',
+    );
     expect(out.content).toBe('via baseURL');
     expect(server.requests.at(-1)!.headers['authorization']).toBe('Bearer local');
   });

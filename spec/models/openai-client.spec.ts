@@ -50,8 +50,12 @@ describe('OpenAIChat options', () => {
   });
 
   it('requires an object with an id', () => {
-    expect(configError(() => new OpenAIChat('gpt-4o' as never)).message).toBe('OpenAIChat: options must be an object like { id }, got the string "gpt-4o"');
-    expect(configError(() => new OpenAIChat({ apiKey: 'k' } as never)).message).toMatch(/OpenAIChat: option "id" is required; it must be the model name/);
+    expect(configError(() => new OpenAIChat('gpt-4o' as never)).message).toBe(
+      'OpenAIChat: options must be an object like { id }, got the string "gpt-4o"',
+    );
+    expect(configError(() => new OpenAIChat({ apiKey: 'k' } as never)).message).toMatch(
+      /OpenAIChat: option "id" is required; it must be the model name/,
+    );
   });
 
   it('without a key anywhere it fails at construction, saying where a key comes from', () => {
@@ -107,7 +111,9 @@ describe('openAIClient', () => {
 
   it('a timeoutMs the server exceeds fails the request instead of waiting', async () => {
     server.setReply({ content: 'too late', delayMs: 2_000 });
-    const error = (await new Agent({ model: new OpenAIChat({ id: 'm', baseURL: server.baseURL, apiKey: 'k', timeoutMs: 50, maxRetries: 0 }) })
+    const error = (await new Agent({
+      model: new OpenAIChat({ id: 'm', baseURL: server.baseURL, apiKey: 'k', timeoutMs: 50, maxRetries: 0 }),
+    })
       .run('x')
       .catch((e: unknown) => e)) as Error & { runOutput: { error: { type: string } } };
     expect(error).toBeInstanceOf(APIConnectionTimeoutError);
@@ -115,7 +121,10 @@ describe('openAIClient', () => {
   });
 
   it('names the same peer range as package.json in its install hint', () => {
-    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { peerDependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.peerDependencies['openai']).toBe(OPENAI_PEER_RANGE);
   });
 });
@@ -154,10 +163,14 @@ console.log(JSON.stringify(report));
 `;
 
 async function runProbe(env: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', probe], {
-    cwd: root,
-    env: { ...process.env, ...env },
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', probe],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+    },
+  );
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 

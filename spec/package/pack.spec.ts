@@ -34,7 +34,8 @@ const run = async (file: string, args: string[], cwd: string) => {
   }
 };
 const node = (args: string[], cwd: string) => run(process.execPath, args, cwd);
-const npm = (args: string[], cwd: string) => run(process.platform === 'win32' ? 'npm.cmd' : 'npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], cwd);
+const npm = (args: string[], cwd: string) =>
+  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], cwd);
 
 let scratch: string;
 let project: string;
@@ -67,7 +68,16 @@ afterAll(() => {
 describe('npm pack', () => {
   it('ships the prepack build, its types and the LICENSE, and no specs', () => {
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'package.json',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/testing/index.js',
+        'dist/testing/index.d.ts',
+      ]),
+    );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
     const license = readFileSync(join(project, 'node_modules', 'hookchain', 'LICENSE'), 'utf8');
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 hookchain contributors\n/);
@@ -129,18 +139,28 @@ new testing.OfflineModel({ reply: 1 });
       writeFileSync(
         join(project, 'tsconfig.node10.json'),
         // TypeScript 6 deprecates node10; projects that still use it silence the warning the same way.
-        JSON.stringify({ compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' }, files: ['use.ts'] }),
+        JSON.stringify({
+          compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' },
+          files: ['use.ts'],
+        }),
       );
       writeFileSync(
         join(project, 'tsconfig.nodenext.json'),
-        JSON.stringify({ compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['use.ts', 'use-cjs.cts'] }),
+        JSON.stringify({
+          compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext' },
+          files: ['use.ts', 'use-cjs.cts'],
+        }),
       );
     });
 
     it('type-checks hookchain and hookchain/testing under moduleResolution node10 (through typesVersions)', async () => {
       const { stdout } = await node([tsc, '-p', 'tsconfig.node10.json', '--traceResolution'], project);
-      expect(stdout).toContain("Module name 'hookchain' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/index.d.ts'));
-      expect(stdout).toContain("Module name 'hookchain/testing' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/testing/index.d.ts'));
+      expect(stdout).toContain(
+        "Module name 'hookchain' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/index.d.ts'),
+      );
+      expect(stdout).toContain(
+        "Module name 'hookchain/testing' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/testing/index.d.ts'),
+      );
     });
 
     it('type-checks under moduleResolution nodenext, from ESM and from a .cts file', async () => {

@@ -23,9 +23,16 @@ function majorOf(node: string): number {
 
 /** The first Node older than 22 on PATH or at /usr/bin/node (the CI image's system Node is 20). */
 function findOldNode(): string {
-  const candidates = [...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'node')), '/usr/bin/node', '/usr/local/bin/node'];
+  const candidates = [
+    ...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'node')),
+    '/usr/bin/node',
+    '/usr/local/bin/node',
+  ];
   const old = candidates.find((node) => existsSync(node) && majorOf(node) < 22);
-  if (old === undefined) throw new Error(`this spec needs a Node older than 22 (looked at ${candidates.join(', ')}); install one, e.g. the distribution's nodejs package`);
+  if (old === undefined)
+    throw new Error(
+      `this spec needs a Node older than 22 (looked at ${candidates.join(', ')}); install one, e.g. the distribution's nodejs package`,
+    );
   return old;
 }
 

@@ -8,7 +8,8 @@ import { OfflineModel } from 'hookchain/testing';
 import { capture, run, session } from './contract.ts';
 import { sqliteStore, tempDbPath } from './helpers.ts';
 
-const agent = (store: SqliteSessionStore, name = 'support') => new Agent({ name, model: new OfflineModel({ reply: 'ok' }), sessionStore: store });
+const agent = (store: SqliteSessionStore, name = 'support') =>
+  new Agent({ name, model: new OfflineModel({ reply: 'ok' }), sessionStore: store });
 
 describe('SqliteSessionStore: a file that is not ours', () => {
   it.each([
@@ -83,37 +84,45 @@ describe('SqliteSessionStore: a row that does not parse', () => {
   }
 
   it.each([
-    ['state that is not JSON', "UPDATE sessions SET state = '{\"n\": 1,'", /sessionState \(sessions\.state\) is not valid JSON/],
+    ['state that is not JSON', 'UPDATE sessions SET state = \'{"n": 1,\'', /sessionState \(sessions\.state\) is not valid JSON/],
     ['state that is not an object', "UPDATE sessions SET state = '[1, 2]'", /sessionState \(sessions\.state\) is not a JSON object/],
     ['a run that is not JSON', "UPDATE runs SET data = 'garbage' WHERE seq = 1", /run 1 \(runs\.data\) is not valid JSON/],
-    ['a run of the wrong shape', "UPDATE runs SET data = '{\"hello\": 1}' WHERE seq = 0", /run 0 \(runs\.data\) is not a RunOutput/],
+    ['a run of the wrong shape', 'UPDATE runs SET data = \'{"hello": 1}\' WHERE seq = 0', /run 0 \(runs\.data\) is not a RunOutput/],
     ['a missing run row', 'DELETE FROM runs WHERE seq = 0', /1 rows long where sessions\.run_count says 2/],
-  ])('%s: CORRUPT_ROW naming the session, the file and the fix; the run fails before any hook and nothing is written', async (_what, sql, message) => {
-    const { store, path } = storeWith(sql);
-    const dump = () => {
-      const db = new DatabaseSync(path);
-      const rows = JSON.stringify([db.prepare('SELECT * FROM sessions').all(), db.prepare('SELECT * FROM runs').all()]);
-      db.close();
-      return rows;
-    };
-    const before = dump();
-    const error = captureSync(() => store.get('s1'));
-    expect(error).toMatchObject({ code: 'CORRUPT_ROW', sessionId: 's1', path });
-    expect((error as Error).message).toMatch(message);
-    expect((error as Error).message).toContain('store.delete("s1")');
-    let hookRan = false;
-    const a = new Agent({ name: 'support', model: new OfflineModel({ reply: 'ok' }), sessionStore: store, preHooks: [() => void (hookRan = true)] });
-    await expect(a.run('hi', { sessionId: 's1' })).rejects.toMatchObject({ code: 'CORRUPT_ROW' });
-    expect(hookRan).toBe(false);
-    expect(dump()).toBe(before);
-    // The fix the message gives works.
-    store.delete('s1');
-    await expect(a.run('hi', { sessionId: 's1' })).resolves.toMatchObject({ status: 'completed' });
-  });
+  ])(
+    '%s: CORRUPT_ROW naming the session, the file and the fix; the run fails before any hook and nothing is written',
+    async (_what, sql, message) => {
+      const { store, path } = storeWith(sql);
+      const dump = () => {
+        const db = new DatabaseSync(path);
+        const rows = JSON.stringify([db.prepare('SELECT * FROM sessions').all(), db.prepare('SELECT * FROM runs').all()]);
+        db.close();
+        return rows;
+      };
+      const before = dump();
+      const error = captureSync(() => store.get('s1'));
+      expect(error).toMatchObject({ code: 'CORRUPT_ROW', sessionId: 's1', path });
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toContain('store.delete("s1")');
+      let hookRan = false;
+      const a = new Agent({
+        name: 'support',
+        model: new OfflineModel({ reply: 'ok' }),
+        sessionStore: store,
+        preHooks: [() => void (hookRan = true)],
+      });
+      await expect(a.run('hi', { sessionId: 's1' })).rejects.toMatchObject({ code: 'CORRUPT_ROW' });
+      expect(hookRan).toBe(false);
+      expect(dump()).toBe(before);
+      // The fix the message gives works.
+      store.delete('s1');
+      await expect(a.run('hi', { sessionId: 's1' })).resolves.toMatchObject({ status: 'completed' });
+    },
+  );
 });
 
 describe('sessions that cannot be used as they are', () => {
-  it("a session of another agent: the run fails naming both agents, and the session is not touched", async () => {
+  it('a session of another agent: the run fails naming both agents, and the session is not touched', async () => {
     const store = sqliteStore();
     await agent(store, 'support').run('hello', { sessionId: 's1' });
     const before = store.get('s1')!;

@@ -15,7 +15,10 @@ const blockSecret = ({ runOutput }: PostHookArgs) => {
 /** Every cell of every table, as text, plus the raw bytes of the file and its WAL. */
 function everythingStored(path: string): string {
   const db = new DatabaseSync(path);
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => String(r.name));
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+    .all()
+    .map((r) => String(r.name));
   const cells = tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all()));
   db.close();
   const files = [path, `${path}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1'));
@@ -32,9 +35,17 @@ describe('blocked output and the SQLite store', () => {
   it('an OutputCheckError post-hook: the failed run is stored without the text, which is nowhere in the file', async () => {
     const path = tempDbPath();
     const replies = ['Hello! How can I help?', `Your account is ${SECRET}.`];
-    const agent = new Agent({ name: 'support', model: new OfflineModel({ reply: () => replies.shift()! }), sessionStore: sqliteStore(path), postHooks: [blockSecret] });
+    const agent = new Agent({
+      name: 'support',
+      model: new OfflineModel({ reply: () => replies.shift()! }),
+      sessionStore: sqliteStore(path),
+      postHooks: [blockSecret],
+    });
     await agent.run('hi', { sessionId: 's1' });
-    const error = await agent.run('what is my account number?', { sessionId: 's1' }).then(() => undefined, (e: unknown) => e);
+    const error = await agent.run('what is my account number?', { sessionId: 's1' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(OutputCheckError);
     const stored = sqliteStore(path).get('s1')!;
     expect(stored.runs.map((r) => [r.status, r.content])).toEqual([
@@ -49,7 +60,12 @@ describe('blocked output and the SQLite store', () => {
 
   it('a streamed run blocked by a guardrail post-hook: same, nothing of the text in the file', async () => {
     const path = tempDbPath();
-    const agent = new Agent({ name: 'support', model: new OfflineModel({ reply: `Sure: ${SECRET}`, chunkSize: 4 }), sessionStore: sqliteStore(path), postHooks: [new SecretGuard()] });
+    const agent = new Agent({
+      name: 'support',
+      model: new OfflineModel({ reply: `Sure: ${SECRET}`, chunkSize: 4 }),
+      sessionStore: sqliteStore(path),
+      postHooks: [new SecretGuard()],
+    });
     const stream = agent.stream('account?', { sessionId: 's1' });
     const deltas: string[] = [];
     await expect(
@@ -58,7 +74,11 @@ describe('blocked output and the SQLite store', () => {
       })(),
     ).rejects.toBeInstanceOf(OutputCheckError);
     expect(deltas.join('')).not.toContain(SECRET);
-    expect(sqliteStore(path).get('s1')!.runs.map((r) => r.status)).toEqual(['error']);
+    expect(
+      sqliteStore(path)
+        .get('s1')!
+        .runs.map((r) => r.status),
+    ).toEqual(['error']);
     expect(everythingStored(path)).not.toContain(SECRET);
   });
 });

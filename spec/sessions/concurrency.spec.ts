@@ -36,7 +36,8 @@ describe.each(stores)('concurrent runs on one session (%s)', (_name, open) => {
 
   it('agents sharing a store share its locks (same name, two Agent objects)', async () => {
     const store = open();
-    const make = () => new Agent<Counter>({ name: 'support', model: new OfflineModel({ reply: 'ok' }), sessionStore: store, preHooks: [slowIncrement] });
+    const make = () =>
+      new Agent<Counter>({ name: 'support', model: new OfflineModel({ reply: 'ok' }), sessionStore: store, preHooks: [slowIncrement] });
     const [a, b] = [make(), make()];
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).run(`run ${i}`, { sessionId: 'shared' })));
     expect((await store.get('shared'))!.sessionState).toEqual({ count: 20 });
@@ -87,7 +88,9 @@ describe.each(stores)('concurrent runs on one session (%s)', (_name, open) => {
     const agent = new Agent({
       model: new OfflineModel({ reply: 'ok' }),
       sessionStore: store,
-      preHooks: [async ({ runInput }: PreHookArgs) => (runInput.inputContent === 'holder' ? (entered.resolve(), await gate.promise) : undefined)],
+      preHooks: [
+        async ({ runInput }: PreHookArgs) => (runInput.inputContent === 'holder' ? (entered.resolve(), await gate.promise) : undefined),
+      ],
     });
     const holder = agent.run('holder', { sessionId: 's' });
     await entered.promise;
@@ -95,7 +98,10 @@ describe.each(stores)('concurrent runs on one session (%s)', (_name, open) => {
     const waiting = agent.run('waiter', { sessionId: 's', signal: controller.signal });
     const after = agent.run('after', { sessionId: 's' });
     controller.abort(new Error('user gave up'));
-    const error = await waiting.then(() => undefined, (e: unknown) => e);
+    const error = await waiting.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RunAbortedError);
     expect((error as RunAbortedError).runOutput).toBeUndefined();
     gate.resolve();

@@ -36,7 +36,12 @@ function holey(): number[] {
 /** [what, state, JSON path of the culprit (in the message too), what the message says about it] */
 const REFUSED: [string, () => object, string, RegExp][] = [
   ['a cycle', cyclicCart, 'sessionState.cart[3].self', /cycle.*sessionState\.cart\[3\]/],
-  ['10,000 levels of nesting', () => ({ deep: nested(10_000) }), `sessionState.deep${'.next'.repeat(999)}`, /sessionState\.deep\.next.*nesting deeper than 1000/],
+  [
+    '10,000 levels of nesting',
+    () => ({ deep: nested(10_000) }),
+    `sessionState.deep${'.next'.repeat(999)}`,
+    /sessionState\.deep\.next.*nesting deeper than 1000/,
+  ],
   ['a function', () => ({ hooks: { onSave() {} } }), 'sessionState.hooks.onSave', /a function/],
   ['a Symbol value', () => ({ tags: ['a', Symbol('b')] }), 'sessionState.tags[1]', /a Symbol/],
   ['a BigInt', () => ({ big: 10n }), 'sessionState.big', /a BigInt/],
@@ -82,7 +87,10 @@ export function storableContract(name: string, open: () => SessionStore): void {
 
     it('refuses a run that holds such data, naming the run by its place', async () => {
       const store = open();
-      const bad = Object.freeze({ ...run('r1', 'x'), error: { type: 'hook_error', name: 'E', message: 'm', additionalData: { at: new Date(0) } } }) as unknown as RunOutput;
+      const bad = Object.freeze({
+        ...run('r1', 'x'),
+        error: { type: 'hook_error', name: 'E', message: 'm', additionalData: { at: new Date(0) } },
+      }) as unknown as RunOutput;
       const error = await capture(() => store.save(session('s1', { runs: [run('r0', 'ok'), bad] })));
       expect(error).toMatchObject({ code: 'UNSERIALIZABLE', jsonPath: 'runs[1].error.additionalData.at' });
       expect(await store.get('s1')).toBeUndefined();
@@ -105,7 +113,9 @@ export function storableContract(name: string, open: () => SessionStore): void {
     it('reads back exactly what JSON keeps: an undefined or Symbol-keyed property is absent, a shared object is two copies', async () => {
       const store = open();
       const shared = { qty: 1 };
-      await store.save(session('s1', { state: { gone: undefined, kept: null, a: shared, b: shared, list: [{ x: undefined }], [Symbol('s')]: 1 } }));
+      await store.save(
+        session('s1', { state: { gone: undefined, kept: null, a: shared, b: shared, list: [{ x: undefined }], [Symbol('s')]: 1 } }),
+      );
       const state = (await store.get('s1'))!.sessionState as Record<string, unknown>;
       expect(Reflect.ownKeys(state)).toEqual(['kept', 'a', 'b', 'list']);
       expect(state.a).toEqual({ qty: 1 });

@@ -123,11 +123,17 @@ export function storeContract(name: string, open: () => SessionStore): void {
 
     it('keeps state and every run across agent runs (failed runs included, without their content)', async () => {
       const store = open();
-      const count = ({ sessionState }: PreHookArgs) => void ((sessionState as { n?: number }).n = ((sessionState as { n?: number }).n ?? 0) + 1);
+      const count = ({ sessionState }: PreHookArgs) =>
+        void ((sessionState as { n?: number }).n = ((sessionState as { n?: number }).n ?? 0) + 1);
       const failOn = ({ runInput }: PreHookArgs) => {
         if (runInput.inputContent === 'fail') throw new Error('boom');
       };
-      const agent = new Agent({ name: 'support', model: new OfflineModel({ reply: 'ok' }), sessionStore: store, preHooks: [count, failOn] });
+      const agent = new Agent({
+        name: 'support',
+        model: new OfflineModel({ reply: 'ok' }),
+        sessionStore: store,
+        preHooks: [count, failOn],
+      });
       await agent.run('one', { sessionId: 's', userId: 'u' });
       await expect(agent.run('fail', { sessionId: 's', userId: 'u' })).rejects.toThrow('boom');
       await agent.run('three', { sessionId: 's', userId: 'u' });
@@ -144,7 +150,10 @@ export function storeContract(name: string, open: () => SessionStore): void {
   storableContract(name, open);
 }
 
-export function session(sessionId: string, over: { state?: object; runs?: RunOutput[]; userId?: string | undefined; agentId?: string; updatedAt?: number } = {}): AgentSession {
+export function session(
+  sessionId: string,
+  over: { state?: object; runs?: RunOutput[]; userId?: string | undefined; agentId?: string; updatedAt?: number } = {},
+): AgentSession {
   const at = over.updatedAt ?? 1_000;
   return {
     sessionId,

@@ -1,6 +1,14 @@
 /** addHistoryToContext / numHistoryRuns: what earlier turns the model is sent, in what order, after the pre-hooks. */
 import { describe, expect, it } from 'vitest';
-import { Agent, HookchainConfigError, InputCheckError, MemorySessionStore, OutputCheckError, type ChatMessage, type PreHookArgs } from 'hookchain';
+import {
+  Agent,
+  HookchainConfigError,
+  InputCheckError,
+  MemorySessionStore,
+  OutputCheckError,
+  type ChatMessage,
+  type PreHookArgs,
+} from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';
 import { sqliteStore } from './helpers.ts';
 

@@ -26,13 +26,17 @@ async function child(path: string, sessionId: string, input: string): Promise<Ch
 
 /** Starts `count` children that each run `runs` runs on one session, all released at the same moment. */
 async function racingChildren(count: number, path: string, sessionId: string, runs: number, delayMs: number): Promise<ChildResult[]> {
-  const children = Array.from({ length: count }, (_, i) => spawn(process.execPath, [...NODE_ARGS, path, sessionId, `p${i}`, String(runs), String(delayMs), 'barrier'], { cwd: ROOT }));
+  const children = Array.from({ length: count }, (_, i) =>
+    spawn(process.execPath, [...NODE_ARGS, path, sessionId, `p${i}`, String(runs), String(delayMs), 'barrier'], { cwd: ROOT }),
+  );
   const outputs = children.map((c) => {
     let out = '';
     c.stdout.on('data', (chunk: Buffer) => void (out += chunk));
     const ready = new Promise<void>((resolve) => c.stdout.on('data', () => out.includes('ready') && resolve()));
     const done = new Promise<ChildResult>((resolve, reject) =>
-      c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`child exited with ${code}`)))),
+      c.on('exit', (code) =>
+        code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`child exited with ${code}`)),
+      ),
     );
     return { ready, done };
   });
@@ -53,7 +57,12 @@ describe('SqliteSessionStore: the file', () => {
     expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(db.prepare('PRAGMA application_id').get()).toEqual({ application_id: 0x686b6368 });
     expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 });
-    expect(db.prepare('SELECT name FROM sqlite_master WHERE type = ? ORDER BY name').all('table').map((r) => r.name)).toEqual(['runs', 'sessions']);
+    expect(
+      db
+        .prepare('SELECT name FROM sqlite_master WHERE type = ? ORDER BY name')
+        .all('table')
+        .map((r) => r.name),
+    ).toEqual(['runs', 'sessions']);
     db.close();
   });
 
@@ -62,7 +71,10 @@ describe('SqliteSessionStore: the file', () => {
     const store = sqliteStore(path);
     store.save(session('s1', { state: { cart: ['book'] }, runs: [run('r1', 'one'), run('r2', 'two')] }));
     const db = raw(path);
-    expect(db.prepare("SELECT json_extract(state, '$.cart[0]') AS item, run_count FROM sessions").get()).toEqual({ item: 'book', run_count: 2 });
+    expect(db.prepare("SELECT json_extract(state, '$.cart[0]') AS item, run_count FROM sessions").get()).toEqual({
+      item: 'book',
+      run_count: 2,
+    });
     expect(db.prepare("SELECT seq, run_id, json_extract(data, '$.content') AS content FROM runs ORDER BY seq").all()).toEqual([
       { seq: 0, run_id: 'r1', content: 'one' },
       { seq: 1, run_id: 'r2', content: 'two' },
@@ -140,7 +152,7 @@ describe('SqliteSessionStore: the file', () => {
     expect(seen).toMatchObject({ sessionState: { by: 'b' }, version: 2 });
   });
 
-  it("reloads in full when another store object replaced the runs it had cached", () => {
+  it('reloads in full when another store object replaced the runs it had cached', () => {
     const path = tempDbPath();
     const a = sqliteStore(path);
     const b = sqliteStore(path);
@@ -162,14 +174,24 @@ describe('SqliteSessionStore: the file', () => {
       name: 'support',
       model: new OfflineModel({ reply: 'slow' }),
       sessionStore: sqliteStore(path),
-      preHooks: [async ({ sessionState }: PreHookArgs) => ((sessionState as { by?: string }).by = 'slow', entered.resolve(), await gate.promise)],
+      preHooks: [
+        async ({ sessionState }: PreHookArgs) => (((sessionState as { by?: string }).by = 'slow'), entered.resolve(), await gate.promise),
+      ],
     });
-    const fast = new Agent({ name: 'support', model: new OfflineModel({ reply: 'fast' }), sessionStore: sqliteStore(path), preHooks: [({ sessionState }: PreHookArgs) => void ((sessionState as { by?: string }).by = 'fast')] });
+    const fast = new Agent({
+      name: 'support',
+      model: new OfflineModel({ reply: 'fast' }),
+      sessionStore: sqliteStore(path),
+      preHooks: [({ sessionState }: PreHookArgs) => void ((sessionState as { by?: string }).by = 'fast')],
+    });
     const pending = slow.run('first', { sessionId: 's' });
     await entered.promise;
     await fast.run('second', { sessionId: 's' });
     gate.resolve();
-    const error = await pending.then(() => undefined, (e: unknown) => e);
+    const error = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SessionConflictError);
     expect(error).toMatchObject({ sessionId: 's', path, runOutput: { status: 'error', content: undefined } });
     const stored = sqliteStore(path).get('s')!;
@@ -180,7 +202,9 @@ describe('SqliteSessionStore: the file', () => {
   it('validates its options', () => {
     expect(() => new SqliteSessionStore({} as never)).toThrow(/option "path" is required; it must be a file path/);
     expect(() => new SqliteSessionStore({ path: 'x.db', cache: 1 } as never)).toThrow(HookchainConfigError);
-    expect(() => new SqliteSessionStore({ path: tempDbPath(), busyTimeoutMs: -1 })).toThrow(/option "busyTimeoutMs" must be 0 \(do not wait\) or a whole number of milliseconds/);
+    expect(() => new SqliteSessionStore({ path: tempDbPath(), busyTimeoutMs: -1 })).toThrow(
+      /option "busyTimeoutMs" must be 0 \(do not wait\) or a whole number of milliseconds/,
+    );
   });
 
   it('refuses use after close with a clear error', () => {
@@ -191,8 +215,13 @@ describe('SqliteSessionStore: the file', () => {
   });
 
   it('does not load node:sqlite until a SqliteSessionStore is built (memory-store users never load it)', async () => {
-    const script = "import('hookchain').then(async (h) => { const before = process.moduleLoadList.some((m) => m.includes('sqlite')); new h.SqliteSessionStore({ path: ':memory:' }); console.log(JSON.stringify([before, process.moduleLoadList.some((m) => m.includes('sqlite'))])); })";
-    const { stdout } = await execFileAsync(process.execPath, ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..', '..') });
+    const script =
+      "import('hookchain').then(async (h) => { const before = process.moduleLoadList.some((m) => m.includes('sqlite')); new h.SqliteSessionStore({ path: ':memory:' }); console.log(JSON.stringify([before, process.moduleLoadList.some((m) => m.includes('sqlite'))])); })";
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script],
+      { cwd: join(import.meta.dirname, '..', '..') },
+    );
     expect(JSON.parse(stdout)).toEqual([false, true]);
   });
 

@@ -17,7 +17,15 @@ function refusal(value: unknown, path = 'sessionState', sessionId?: string): Ses
 describe('assertStorable', () => {
   it('accepts JSON data, including shared (not cyclic) objects and undefined properties', () => {
     const shared = { a: 1 };
-    for (const ok of [{}, { n: 1, s: 'x', b: false, z: null, list: [1, 'two', [3]], o: Object.create(null) as object }, { a: shared, b: [shared, shared] }, { gone: undefined }, 'text', 0, null]) {
+    for (const ok of [
+      {},
+      { n: 1, s: 'x', b: false, z: null, list: [1, 'two', [3]], o: Object.create(null) as object },
+      { a: shared, b: [shared, shared] },
+      { gone: undefined },
+      'text',
+      0,
+      null,
+    ]) {
       expect(() => assertStorable(ok, 'sessionState')).not.toThrow();
     }
   });
@@ -26,8 +34,14 @@ describe('assertStorable', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     const error = refusal({ deep }, 'sessionState', 's1');
-    expect(error).toMatchObject({ code: 'UNSERIALIZABLE', sessionId: 's1', jsonPath: `sessionState.deep${'[0]'.repeat(MAX_STORABLE_DEPTH - 1)}` });
-    expect(error.message).toMatch(/^session "s1": sessionState\.deep\[0\]\[0\]\[0\]\[0\]\[0\]…\(991 more\)…\[0\]\[0\]\[0\] cannot be stored as JSON: nesting deeper than 1000 levels/);
+    expect(error).toMatchObject({
+      code: 'UNSERIALIZABLE',
+      sessionId: 's1',
+      jsonPath: `sessionState.deep${'[0]'.repeat(MAX_STORABLE_DEPTH - 1)}`,
+    });
+    expect(error.message).toMatch(
+      /^session "s1": sessionState\.deep\[0\]\[0\]\[0\]\[0\]\[0\]…\(991 more\)…\[0\]\[0\]\[0\] cannot be stored as JSON: nesting deeper than 1000 levels/,
+    );
   });
 
   it('names the object a cycle returns to', () => {

@@ -7,14 +7,30 @@ import { describe, expect, it } from 'vitest';
 import { Agent, OutputCheckError, PIIDetectionGuardrail, type Model, type RunEvent } from 'hookchain';
 import { cutAt } from '../guardrails/helpers.ts';
 
-const PII = ['4111 1111 1111 1111', '5500-0000-0000-0004', '378282246310005', 'jane.doe@example.com', 'a.b+c@mail.co.uk', '123-45-6789', '555-123-4567', '(555) 987-6543', '192.168.0.17', 'GB82 WEST 1234 5698 7654 32'];
+const PII = [
+  '4111 1111 1111 1111',
+  '5500-0000-0000-0004',
+  '378282246310005',
+  'jane.doe@example.com',
+  'a.b+c@mail.co.uk',
+  '123-45-6789',
+  '555-123-4567',
+  '(555) 987-6543',
+  '192.168.0.17',
+  'GB82 WEST 1234 5698 7654 32',
+];
 const WORDS = ['hello', 'order', 'number', 'call', 'me', 'at', 'card', 'is', 'ok', '42', 'x7', '-', '.', ',', '@', '\n'];
 
-const textWithPii = fc.array(fc.oneof(fc.constantFrom(...PII), fc.constantFrom(...WORDS)), { minLength: 1, maxLength: 14 }).map((parts) => parts.join(' '));
+const textWithPii = fc
+  .array(fc.oneof(fc.constantFrom(...PII), fc.constantFrom(...WORDS)), { minLength: 1, maxLength: 14 })
+  .map((parts) => parts.join(' '));
 
 /** Cuts `text` at the given fractions of its length into non-empty chunks. */
 function chunk(text: string, cuts: number[]): string[] {
-  return cutAt(text, cuts.map((c) => Math.floor(c * text.length))).filter((piece) => piece !== '');
+  return cutAt(
+    text,
+    cuts.map((c) => Math.floor(c * text.length)),
+  ).filter((piece) => piece !== '');
 }
 
 function scripted(chunks: string[]): Model {

@@ -1,6 +1,17 @@
 /** agent.stream(): same chain and events as run(), leak-free chunk checks, cancellation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, BaseGuardrail, MemorySessionStore, OpenAIChat, OutputCheckError, hook, type ChunkCheckArgs, type HookArgs, type PostHookArgs, type RunEvent } from 'hookchain';
+import {
+  Agent,
+  BaseGuardrail,
+  MemorySessionStore,
+  OpenAIChat,
+  OutputCheckError,
+  hook,
+  type ChunkCheckArgs,
+  type HookArgs,
+  type PostHookArgs,
+  type RunEvent,
+} from 'hookchain';
 import { OfflineModel, startFakeOpenAI, type FakeOpenAI } from 'hookchain/testing';
 
 let server: FakeOpenAI;
@@ -40,9 +51,11 @@ describe('agent.stream()', () => {
       model: new OpenAIChat({ id: 'm', client: server.client() }),
       sessionStore: store,
       preHooks: [function validate() {}],
-      postHooks: [function sign({ runOutput }: PostHookArgs) {
-        runOutput.content += ' -- signed';
-      }],
+      postHooks: [
+        function sign({ runOutput }: PostHookArgs) {
+          runOutput.content += ' -- signed';
+        },
+      ],
     });
     const stream = agent.stream('hi', { sessionId: 's' });
     const { events, error } = await collect(stream);
@@ -51,8 +64,15 @@ describe('agent.stream()', () => {
     expect(deltas(events).length).toBeGreaterThan(3);
     const names = events.map((e) => e.type).filter((t, i, all) => t !== 'content' || all[i - 1] !== 'content');
     expect(names).toEqual([
-      'run_started', 'pre_hook_started', 'pre_hook_completed', 'model_request_started', 'content',
-      'model_request_completed', 'post_hook_started', 'post_hook_completed', 'run_completed',
+      'run_started',
+      'pre_hook_started',
+      'pre_hook_completed',
+      'model_request_started',
+      'content',
+      'model_request_completed',
+      'post_hook_started',
+      'post_hook_completed',
+      'run_completed',
     ]);
     const completed = events.at(-1) as Extract<RunEvent, { type: 'run_completed' }>;
     expect(completed.output.content).toBe('Hello there, streaming world! -- signed');
@@ -64,35 +84,56 @@ describe('agent.stream()', () => {
 
   it('runs every hook exactly once, as run() does', async () => {
     const calls: string[] = [];
-    const agent = new Agent({ model: new OfflineModel({ reply: 'abc' }), preHooks: [() => void calls.push('pre')], postHooks: [async () => void calls.push('post')] });
+    const agent = new Agent({
+      model: new OfflineModel({ reply: 'abc' }),
+      preHooks: [() => void calls.push('pre')],
+      postHooks: [async () => void calls.push('post')],
+    });
     await collect(agent.stream('x'));
     expect(calls).toEqual(['pre', 'post']);
   });
 
   it('a failing pre-hook gives pre_hook_started → run_error and no content; then the stream rejects', async () => {
-    const agent = new Agent({ model: new OfflineModel({ reply: 'never' }), preHooks: [function gate() {
-      throw new Error('nope');
-    }] });
+    const agent = new Agent({
+      model: new OfflineModel({ reply: 'never' }),
+      preHooks: [
+        function gate() {
+          throw new Error('nope');
+        },
+      ],
+    });
     const { events, error } = await collect(agent.stream('x'));
     expect(events.map((e) => e.type)).toEqual(['run_started', 'pre_hook_started', 'run_error']);
     expect((error as Error).message).toBe('nope');
   });
 
   it('a failing post-hook gives post_hook_started → run_error, no run_completed; check errors carry type, trigger, data', async () => {
-    const agent = new Agent({ model: new OfflineModel({ reply: 'text' }), postHooks: [function judge() {
-      throw new OutputCheckError('bad', { additionalData: { why: 'tone' } });
-    }] });
+    const agent = new Agent({
+      model: new OfflineModel({ reply: 'text' }),
+      postHooks: [
+        function judge() {
+          throw new OutputCheckError('bad', { additionalData: { why: 'tone' } });
+        },
+      ],
+    });
     const { events, error } = await collect(agent.stream('x'));
     const tail = events.map((e) => e.type).slice(-2);
     expect(tail).toEqual(['post_hook_started', 'run_error']);
     const runError = events.at(-1) as Extract<RunEvent, { type: 'run_error' }>;
-    expect(runError.error).toMatchObject({ type: 'output_check_error', checkTrigger: 'output_not_allowed', additionalData: { why: 'tone' } });
+    expect(runError.error).toMatchObject({
+      type: 'output_check_error',
+      checkTrigger: 'output_not_allowed',
+      additionalData: { why: 'tone' },
+    });
     expect(error).toBeInstanceOf(OutputCheckError);
   });
 
   it('a chunk check sees every chunk before release: no digit is ever streamed, for any chunking', async () => {
     for (const chunkSize of [1, 2, 3, 7, 50]) {
-      const agent = new Agent({ model: new OfflineModel({ reply: 'card 4111 1111 1111 1111 ok 42', chunkSize }), postHooks: [new DigitMask()] });
+      const agent = new Agent({
+        model: new OfflineModel({ reply: 'card 4111 1111 1111 1111 ok 42', chunkSize }),
+        postHooks: [new DigitMask()],
+      });
       const { events } = await collect(agent.stream('x'));
       const streamed = deltas(events).join('');
       expect(streamed).toBe('card #### #### #### #### ok ##');
@@ -101,7 +142,11 @@ describe('agent.stream()', () => {
   });
 
   it('an OutputCheckError mid-stream ends the stream with run_error, no further text, request aborted, session without the text', async () => {
-    server.setReply({ content: 'safe start. FORBIDDEN words and then much more text that must never arrive', chunkSize: 4, chunkDelayMs: 2 });
+    server.setReply({
+      content: 'safe start. FORBIDDEN words and then much more text that must never arrive',
+      chunkSize: 4,
+      chunkDelayMs: 2,
+    });
     const store = new MemorySessionStore();
     const blocker = hook({ everyChunk: true, name: 'blocker' })(({ text }: ChunkCheckArgs) => {
       if (text.includes('FORB')) throw new OutputCheckError('forbidden');
@@ -141,7 +186,10 @@ describe('agent.stream()', () => {
   });
 
   it('a plain function post-hook does not gate deltas: it edits only the final output', async () => {
-    const agent = new Agent({ model: new OfflineModel({ reply: 'raw answer', chunkSize: 3 }), postHooks: [({ runOutput }: PostHookArgs) => void (runOutput.content = 'rewritten')] });
+    const agent = new Agent({
+      model: new OfflineModel({ reply: 'raw answer', chunkSize: 3 }),
+      postHooks: [({ runOutput }: PostHookArgs) => void (runOutput.content = 'rewritten')],
+    });
     const stream = agent.stream('x');
     const { events } = await collect(stream);
     expect(deltas(events).join('')).toBe('raw answer');
@@ -169,9 +217,15 @@ describe('agent.stream()', () => {
     server.setReply({ content: 'word '.repeat(400), chunkSize: 5, chunkDelayMs: 2 });
     const store = new MemorySessionStore();
     let backgroundRan = 0;
-    const agent = new Agent({ model: new OpenAIChat({ id: 'm', client: server.client() }), sessionStore: store, postHooks: [hook({ runInBackground: true })(() => {
-      backgroundRan++;
-    })] });
+    const agent = new Agent({
+      model: new OpenAIChat({ id: 'm', client: server.client() }),
+      sessionStore: store,
+      postHooks: [
+        hook({ runInBackground: true })(() => {
+          backgroundRan++;
+        }),
+      ],
+    });
     const stream = agent.stream('x', { sessionId: 'broke' });
     let seen = 0;
     for await (const ev of stream) if (ev.type === 'content' && ++seen === 3) break;

@@ -21,7 +21,12 @@ describe('startFakeOpenAI', () => {
 
   it('streams exactly the scripted SSE chunks, with usage when asked', async () => {
     server.setReply({ chunks: ['Hel', 'lo', '!'], usage: { prompt_tokens: 5, completion_tokens: 2 } });
-    const stream = await server.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await server.client().chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const pieces: string[] = [];
     let usage: unknown;
     for await (const chunk of stream) {
@@ -35,7 +40,9 @@ describe('startFakeOpenAI', () => {
 
   it('scripts failures, and answers moderation with every category under its API name', async () => {
     server.setReply({ status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } });
-    await expect(server.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.APIError);
+    await expect(
+      server.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.APIError);
     server.setModeration(() => ({ categories: { 'self-harm/intent': true } }));
     const verdict = await server.client().moderations.create({ model: 'omni-moderation-latest', input: 'x' });
     expect(verdict.results[0]!.flagged).toBe(true);
@@ -48,7 +55,10 @@ describe('startFakeOpenAI', () => {
   it('records whether the client hung up', async () => {
     server.setReply({ content: 'slow', delayMs: 1_000 });
     const controller = new AbortController();
-    const pending = server.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal }).catch(() => 'aborted');
+    const pending = server
+      .client()
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal })
+      .catch(() => 'aborted');
     await new Promise((r) => setTimeout(r, 30));
     controller.abort();
     expect(await pending).toBe('aborted');
@@ -66,7 +76,11 @@ describe('startFakeOpenAI', () => {
 describe('recordEvents and the order assertions', () => {
   it('records an agent’s events and hook steps, and stops recording on stop()', async () => {
     server.setReply('ok');
-    const agent = new Agent({ model: new OpenAIChat({ id: 'm', client: server.client() }), preHooks: [function first() {}], postHooks: [function last() {}] });
+    const agent = new Agent({
+      model: new OpenAIChat({ id: 'm', client: server.client() }),
+      preHooks: [function first() {}],
+      postHooks: [function last() {}],
+    });
     const recorder = recordEvents(agent);
     await agent.run('x');
     expectHookOrder(recorder, ['first', 'last']);

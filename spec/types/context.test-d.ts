@@ -45,10 +45,13 @@ describe('typed context variables', () => {
 
   it('accumulates fields over several use() calls', () => {
     const agent = new Agent({ model })
-      .use<{ tenant: string }>(async (ctx, next) => {
-        ctx.tenant = 't';
-        await next();
-      }, { outer: true })
+      .use<{ tenant: string }>(
+        async (ctx, next) => {
+          ctx.tenant = 't';
+          await next();
+        },
+        { outer: true },
+      )
       .use<{ user: { id: number } }>(async (ctx, next) => {
         expectTypeOf(ctx.tenant).toEqualTypeOf<string>();
         ctx.user = { id: 1 };

@@ -44,14 +44,25 @@ export class InjectionMatcher {
     patterns.forEach((pattern, index) => {
       if (typeof pattern === 'string') {
         const normal = normalizeText(pattern).trim();
-        if (normal === '') throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} (${JSON.stringify(pattern)}) has no letters or digits, so it would match nothing useful; remove it`);
+        if (normal === '')
+          throw new HookchainConfigError(
+            'INVALID_PATTERN',
+            `${owner}: pattern ${index} (${JSON.stringify(pattern)}) has no letters or digits, so it would match nothing useful; remove it`,
+          );
         this.rules.push({ name: pattern, regex: new RegExp(`${WORD_START}${phraseSource(normal)}`, 'y') });
       } else if (pattern instanceof RegExp) {
         const regex = normalizePattern(pattern);
-        if (regex.test('')) throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} (${String(pattern)}) matches the empty string, so it would match everything`);
+        if (regex.test(''))
+          throw new HookchainConfigError(
+            'INVALID_PATTERN',
+            `${owner}: pattern ${index} (${String(pattern)}) matches the empty string, so it would match everything`,
+          );
         this.custom.push({ name: String(pattern), regex });
       } else {
-        throw new HookchainConfigError('INVALID_PATTERN', `${owner}: pattern ${index} must be a phrase string or a RegExp, got ${pattern === null ? 'null' : typeof pattern}`);
+        throw new HookchainConfigError(
+          'INVALID_PATTERN',
+          `${owner}: pattern ${index} must be a phrase string or a RegExp, got ${pattern === null ? 'null' : typeof pattern}`,
+        );
       }
     });
     const sources = this.rules.map((r) => r.regex.source);

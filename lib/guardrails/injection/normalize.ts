@@ -10,13 +10,59 @@
  */
 
 /** ASCII after case folding; digits and symbols that stand for letters in leetspeak. */
-const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i', '|': 'i', l: 'i' };
+const LEET: Readonly<Record<string, string>> = {
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '@': 'a',
+  $: 's',
+  '!': 'i',
+  '|': 'i',
+  l: 'i',
+};
 
 /** Letters from other scripts that look like Latin ones, after lower-casing. */
 const LOOKALIKE: Readonly<Record<string, string>> = {
-  а: 'a', в: 'b', е: 'e', ѕ: 's', і: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
-  һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'i', α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p',
-  τ: 't', υ: 'u', χ: 'x', ı: 'i', ɑ: 'a', ɡ: 'g', ʏ: 'y', ß: 'ss',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ѕ: 's',
+  і: 'i',
+  ј: 'j',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  һ: 'h',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ӏ: 'i',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  η: 'n',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ı: 'i',
+  ɑ: 'a',
+  ɡ: 'g',
+  ʏ: 'y',
+  ß: 'ss',
 };
 
 const INVISIBLE = /^[\p{Cf}\p{Mn}\p{Me}\u180e\u3164\uffa0]$/u;
@@ -67,7 +113,7 @@ export function normalizeWithMap(raw: string, space = false): Normalized {
   const ends = new Int32Array(raw.length);
   const spaceAfter = new Uint8Array(raw.length);
   let out = '';
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     const cp = raw.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
     for (const ch of mapCodePoint(cp)) {

@@ -11,9 +11,24 @@
 
 /** Agno 2.9.0's defaults (`guardrails/prompt_injection.py`), verbatim. */
 export const AGNO_PHRASES = [
-  'ignore previous instructions', 'ignore your instructions', 'you are now a', 'forget everything above', 'developer mode',
-  'override safety', 'disregard guidelines', 'system prompt', 'jailbreak', 'act as if', 'pretend you are', 'roleplay as',
-  'simulate being', 'bypass restrictions', 'ignore safeguards', 'admin override', 'root access', 'forget everything',
+  'ignore previous instructions',
+  'ignore your instructions',
+  'you are now a',
+  'forget everything above',
+  'developer mode',
+  'override safety',
+  'disregard guidelines',
+  'system prompt',
+  'jailbreak',
+  'act as if',
+  'pretend you are',
+  'roleplay as',
+  'simulate being',
+  'bypass restrictions',
+  'ignore safeguards',
+  'admin override',
+  'root access',
+  'forget everything',
 ] as const;
 
 export interface InjectionRule {
@@ -26,10 +41,82 @@ export interface InjectionRule {
 const gap = (max: number) => `(?:[^ ]{1,20} ){0,${max}}`;
 const any = (...words: string[]) => `(?:${words.join('|')})`;
 
-const IGNORE = any('ignore', 'ignoring', 'disregard', 'forget', 'skip', 'drop', 'discard', 'override', 'bypass', 'neglect', 'overlook', 'set aside', 'throw away', 'erase', 'abandon');
-const EARLIER = any('previous', 'prior', 'above', 'earlier', 'preceding', 'foregoing', 'former', 'initial', 'original', 'old', 'existing', 'system', 'all', 'any', 'every', 'your', 'these', 'those');
-const ORDERS = any('instructions?', 'directions?', 'directives?', 'rules?', 'guidelines?', 'prompts?', 'commands?', 'orders?', 'programming', 'guidance', 'constraints?', 'context', 'restrictions?', 'polic(?:y|ies)', 'safeguards?', 'filters?', 'training', 'tasks?');
-const LIMITS = any('restrictions?', 'filters?', 'filtering', 'limitations?', 'limits', 'guidelines', 'rules', 'boundaries', 'censorship', 'polic(?:y|ies)', 'morals?', 'morality', 'ethics', 'safeguards', 'programming', 'principles', 'constraints');
+const IGNORE = any(
+  'ignore',
+  'ignoring',
+  'disregard',
+  'forget',
+  'skip',
+  'drop',
+  'discard',
+  'override',
+  'bypass',
+  'neglect',
+  'overlook',
+  'set aside',
+  'throw away',
+  'erase',
+  'abandon',
+);
+const EARLIER = any(
+  'previous',
+  'prior',
+  'above',
+  'earlier',
+  'preceding',
+  'foregoing',
+  'former',
+  'initial',
+  'original',
+  'old',
+  'existing',
+  'system',
+  'all',
+  'any',
+  'every',
+  'your',
+  'these',
+  'those',
+);
+const ORDERS = any(
+  'instructions?',
+  'directions?',
+  'directives?',
+  'rules?',
+  'guidelines?',
+  'prompts?',
+  'commands?',
+  'orders?',
+  'programming',
+  'guidance',
+  'constraints?',
+  'context',
+  'restrictions?',
+  'polic(?:y|ies)',
+  'safeguards?',
+  'filters?',
+  'training',
+  'tasks?',
+);
+const LIMITS = any(
+  'restrictions?',
+  'filters?',
+  'filtering',
+  'limitations?',
+  'limits',
+  'guidelines',
+  'rules',
+  'boundaries',
+  'censorship',
+  'polic(?:y|ies)',
+  'morals?',
+  'morality',
+  'ethics',
+  'safeguards',
+  'programming',
+  'principles',
+  'constraints',
+);
 
 export const DEFAULT_RULES: readonly InjectionRule[] = [
   { name: 'ignore-previous-instructions', source: `${IGNORE} ${gap(3)}${EARLIER} ${gap(2)}${ORDERS}` },
@@ -41,7 +128,10 @@ export const DEFAULT_RULES: readonly InjectionRule[] = [
     name: 'unrestricted-persona',
     source: `${any('unrestricted', 'unfiltered', 'uncensored', 'amoral', 'unbound', 'unchained', 'jailbroken', 'lawless', 'unlimited', 'no filter')} ${gap(2)}${any('ai', 'assistant', 'chatbot', 'bot', 'model', 'language model', 'llm', 'persona', 'gpt', 'chatgpt')}`,
   },
-  { name: 'do-anything-now', source: `${any('do anything now', 'stay in dan', 'dan mode', 'stan mode', 'dude mode', 'aim mode', 'jailbreak mode')}` },
+  {
+    name: 'do-anything-now',
+    source: `${any('do anything now', 'stay in dan', 'dan mode', 'stan mode', 'dude mode', 'aim mode', 'jailbreak mode')}`,
+  },
   { name: 'jailbroken', source: 'jailbr(?:eak|oken|oke)' },
   {
     name: 'new-instructions',
@@ -51,7 +141,10 @@ export const DEFAULT_RULES: readonly InjectionRule[] = [
     name: 'reveal-system-prompt',
     source: `${any('reveal', 'show', 'print', 'output', 'repeat', 'display', 'give', 'share', 'tell', 'leak', 'dump', 'write out', 'spell out', 'list', 'recite', 'expose', 'disclose', 'what is', 'what are', 'what was', 'what were')} ${gap(2)}${any('your', 'the', 'its', 'this')} ${gap(1)}${any('system', 'initial', 'original', 'hidden', 'secret', 'internal', 'developer', 'pre')} ${any('prompt', 'instructions', 'message', 'rules', 'directives', 'configuration')}`,
   },
-  { name: 'repeat-text-above', source: `${any('repeat', 'print', 'output', 'copy', 'reveal', 'recite')} ${gap(3)}${any('words', 'text', 'everything', 'all', 'instructions', 'lines')} ${gap(1)}${any('above', 'before this', 'preceding')}` },
+  {
+    name: 'repeat-text-above',
+    source: `${any('repeat', 'print', 'output', 'copy', 'reveal', 'recite')} ${gap(3)}${any('words', 'text', 'everything', 'all', 'instructions', 'lines')} ${gap(1)}${any('above', 'before this', 'preceding')}`,
+  },
   {
     name: 'disable-safety',
     source: `${any('disable', 'turn off', 'deactivate', 'remove', 'switch off', 'shut off', 'bypass', 'circumvent', 'evade', 'get around', 'override', 'ignore')} ${gap(3)}${any('safety', 'content', 'ethical', 'moral', 'security')} ${gap(1)}${any('filters?', 'guidelines', 'restrictions', 'protocols', 'measures', 'checks', 'policies', 'mechanisms', 'guardrails', 'safeguards', 'moderation', 'settings')}`,

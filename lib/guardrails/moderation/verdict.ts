@@ -7,8 +7,19 @@
 import { HookchainError, brand } from '../../errors.ts';
 
 export const MODERATION_CATEGORIES = [
-  'sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'hate/threatening', 'illicit',
-  'illicit/violent', 'self-harm', 'self-harm/intent', 'self-harm/instructions', 'violence', 'violence/graphic',
+  'sexual',
+  'sexual/minors',
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'violence',
+  'violence/graphic',
 ] as const;
 export type ModerationCategory = (typeof MODERATION_CATEGORIES)[number];
 
@@ -34,8 +45,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Merges the results of one answer; throws `ModerationUnavailableError` if it is malformed. */
 export function readVerdict(answer: unknown, owner: string): ModerationVerdict {
-  const malformed = (what: string) => new ModerationUnavailableError(`${owner}: the moderation endpoint answered without ${what}; the check fails closed`);
-  if (!isRecord(answer) || !Array.isArray(answer['results']) || answer['results'].length === 0) throw malformed('a non-empty "results" array');
+  const malformed = (what: string) =>
+    new ModerationUnavailableError(`${owner}: the moderation endpoint answered without ${what}; the check fails closed`);
+  if (!isRecord(answer) || !Array.isArray(answer['results']) || answer['results'].length === 0)
+    throw malformed('a non-empty "results" array');
   const flaggedCategories = new Set<string>();
   const categoryScores: Record<string, number> = {};
   let flagged = false;

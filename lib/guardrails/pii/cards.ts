@@ -124,13 +124,20 @@ function readRun(text: string, start: number, end: number): number {
 const ALL = 0b11111110000000000000;
 function lengthsFor(first: number, second: number): number {
   switch (first) {
-    case 1: return 1 << 15; // UATP, JCB 1800
-    case 2: return (1 << 15) | (1 << 16); // JCB 2131, Mastercard 2221–2720
-    case 3: return ALL & ~(1 << 13); // Amex 15, Diners 14–19, JCB 16–19
-    case 4: return (1 << 13) | (1 << 16) | (1 << 19); // Visa
-    case 5: return second >= 1 && second <= 5 ? 1 << 16 : ALL; // Mastercard; Maestro and Dankort 50, 56–59
-    case 6: return second === 7 ? ALL : ALL & ~((1 << 13) | (1 << 14) | (1 << 15)); // Maestro UK 67; Discover, UnionPay, RuPay
-    default: return 0;
+    case 1:
+      return 1 << 15; // UATP, JCB 1800
+    case 2:
+      return (1 << 15) | (1 << 16); // JCB 2131, Mastercard 2221–2720
+    case 3:
+      return ALL & ~(1 << 13); // Amex 15, Diners 14–19, JCB 16–19
+    case 4:
+      return (1 << 13) | (1 << 16) | (1 << 19); // Visa
+    case 5:
+      return second >= 1 && second <= 5 ? 1 << 16 : ALL; // Mastercard; Maestro and Dankort 50, 56–59
+    case 6:
+      return second === 7 ? ALL : ALL & ~((1 << 13) | (1 << 14) | (1 << 15)); // Maestro UK 67; Discover, UnionPay, RuPay
+    default:
+      return 0;
   }
 }
 

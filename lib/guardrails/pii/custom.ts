@@ -23,26 +23,43 @@ export function compileCustomPatterns(value: object | undefined, owner: string):
 
 function compileOne(name: string, pattern: unknown, owner: string): CustomPattern {
   const where = `${owner}: customPatterns["${name}"]`;
-  if (name.trim() === '') throw new HookchainConfigError('INVALID_PATTERN', `${owner}: customPatterns has an empty name; give each pattern a name such as "EMPLOYEE_ID"`);
+  if (name.trim() === '')
+    throw new HookchainConfigError(
+      'INVALID_PATTERN',
+      `${owner}: customPatterns has an empty name; give each pattern a name such as "EMPLOYEE_ID"`,
+    );
   if ((PII_ENTITIES as readonly string[]).includes(name)) {
-    throw new HookchainConfigError('INVALID_PATTERN', `${where} reuses a built-in entity name; pick another name, or list "${name}" in "entities" instead`);
+    throw new HookchainConfigError(
+      'INVALID_PATTERN',
+      `${where} reuses a built-in entity name; pick another name, or list "${name}" in "entities" instead`,
+    );
   }
   let regex: RegExp;
   if (pattern instanceof RegExp) {
     regex = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '') + 'g');
   } else if (typeof pattern === 'string') {
-    if (pattern === '') throw new HookchainConfigError('INVALID_PATTERN', `${where} is an empty string; give a regular expression such as "EMP-\\\\d{6}"`);
+    if (pattern === '')
+      throw new HookchainConfigError('INVALID_PATTERN', `${where} is an empty string; give a regular expression such as "EMP-\\\\d{6}"`);
     try {
       regex = new RegExp(pattern, 'g');
     } catch (error) {
-      throw new HookchainConfigError('INVALID_PATTERN', `${where} is not a valid regular expression (${(error as Error).message}); fix the pattern or pass a RegExp`);
+      throw new HookchainConfigError(
+        'INVALID_PATTERN',
+        `${where} is not a valid regular expression (${(error as Error).message}); fix the pattern or pass a RegExp`,
+      );
     }
   } else {
-    throw new HookchainConfigError('INVALID_PATTERN', `${where} must be a string or a RegExp, got ${pattern === null ? 'null' : typeof pattern}`);
+    throw new HookchainConfigError(
+      'INVALID_PATTERN',
+      `${where} must be a string or a RegExp, got ${pattern === null ? 'null' : typeof pattern}`,
+    );
   }
   regex.lastIndex = 0;
   if (regex.test('')) {
-    throw new HookchainConfigError('INVALID_PATTERN', `${where} matches the empty string, so it would match everywhere; require at least one character`);
+    throw new HookchainConfigError(
+      'INVALID_PATTERN',
+      `${where} matches the empty string, so it would match everywhere; require at least one character`,
+    );
   }
   regex.lastIndex = 0;
   return { name, regex, owner };

@@ -29,8 +29,9 @@ export interface Folded {
 }
 
 /** Characters that may change the fold; text without any folds to itself (plain spaces do not change it). */
-// eslint-disable-next-line no-misleading-character-class -- ranges of combining marks, written as escapes on purpose
-const FOLDABLE = /[\t\n\v\f\r\u0080-\u00a0\u00ad\u0300-\u036f\u0483-\u0489\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u1ab0-\u1aff\u1dc0-\u1dff\u2000-\u200f\u2028-\u202f\u205f-\u206f\u20d0-\u20ff\u3000\u3164\ufe00-\ufe0f\ufe20-\ufe2f\ufeff\uffa0\ud800-\udbff]/;
+const FOLDABLE =
+  // eslint-disable-next-line no-misleading-character-class -- ranges of combining marks, written as escapes on purpose
+  /[\t\n\v\f\r\u0080-\u00a0\u00ad\u0300-\u036f\u0483-\u0489\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u1ab0-\u1aff\u1dc0-\u1dff\u2000-\u200f\u2028-\u202f\u205f-\u206f\u20d0-\u20ff\u3000\u3164\ufe00-\ufe0f\ufe20-\ufe2f\ufeff\uffa0\ud800-\udbff]/;
 const INVISIBLE = /^[\p{Cf}\p{Mn}\p{Me}\u115f\u1160\u3164\uffa0]$/u;
 const SPACE = /^\p{Zs}$/u;
 
@@ -93,7 +94,7 @@ export function foldForPii(text: string): Folded {
     ends[o] = end;
     o++;
   };
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     if (kindAt(text, i) === VISIBLE) {
       put(text.charCodeAt(i), i, i + 1);
       i++;

@@ -9,13 +9,95 @@ import type { Emit } from './types.ts';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
 const LENGTH: Readonly<Record<string, number>> = {
-  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22,
-  CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22,
-  GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HN: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30,
-  KW: 30, KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20,
-  MR: 27, MT: 31, MU: 30, NI: 28, NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22,
-  RU: 33, SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26,
-  UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
+  AD: 24,
+  AE: 23,
+  AL: 28,
+  AT: 20,
+  AZ: 28,
+  BA: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BI: 27,
+  BR: 29,
+  BY: 28,
+  CH: 21,
+  CR: 22,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DJ: 27,
+  DK: 18,
+  DO: 28,
+  EE: 20,
+  EG: 29,
+  ES: 24,
+  FI: 18,
+  FK: 18,
+  FO: 18,
+  FR: 27,
+  GB: 22,
+  GE: 22,
+  GI: 23,
+  GL: 18,
+  GR: 27,
+  GT: 28,
+  HN: 28,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IQ: 23,
+  IS: 26,
+  IT: 27,
+  JO: 30,
+  KW: 30,
+  KZ: 20,
+  LB: 28,
+  LC: 32,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  LY: 25,
+  MC: 27,
+  MD: 24,
+  ME: 22,
+  MK: 19,
+  MN: 20,
+  MR: 27,
+  MT: 31,
+  MU: 30,
+  NI: 28,
+  NL: 18,
+  NO: 15,
+  OM: 23,
+  PK: 24,
+  PL: 28,
+  PS: 29,
+  PT: 25,
+  QA: 29,
+  RO: 24,
+  RS: 22,
+  RU: 33,
+  SA: 24,
+  SC: 31,
+  SD: 18,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  SO: 23,
+  ST: 25,
+  SV: 28,
+  TL: 23,
+  TN: 24,
+  TR: 26,
+  UA: 29,
+  VA: 22,
+  VG: 24,
+  XK: 20,
+  YE: 30,
 };
 
 /** Two letters and two digits: a run that holds one is read whole, once. */
@@ -30,7 +112,8 @@ const POW10 = Int32Array.from({ length: 96 }, (_, e) => {
 
 /** `LENGTH` by the two letters as numbers (`(a - 'a') * 26 + (b - 'a')`). */
 const LENGTH_BY_CODE = new Int8Array(26 * 26);
-for (const [country, length] of Object.entries(LENGTH)) LENGTH_BY_CODE[(country.charCodeAt(0) - 65) * 26 + (country.charCodeAt(1) - 65)] = length;
+for (const [country, length] of Object.entries(LENGTH))
+  LENGTH_BY_CODE[(country.charCodeAt(0) - 65) * 26 + (country.charCodeAt(1) - 65)] = length;
 
 function isSeparator(c: number): boolean {
   return c === 32 || c === 45;
@@ -44,9 +127,17 @@ export function scanIbans(text: string, emit: Emit): void {
   START.lastIndex = 0;
   for (let m = START.exec(text); m !== null; m = START.exec(text)) {
     let start = m.index;
-    while (start > 0 && (isAlnum(text.charCodeAt(start - 1)) || (isSeparator(text.charCodeAt(start - 1)) && start > 1 && isAlnum(text.charCodeAt(start - 2))))) start--;
+    while (
+      start > 0 &&
+      (isAlnum(text.charCodeAt(start - 1)) || (isSeparator(text.charCodeAt(start - 1)) && start > 1 && isAlnum(text.charCodeAt(start - 2))))
+    )
+      start--;
     let end = m.index;
-    while (end < text.length && (isAlnum(text.charCodeAt(end)) || (isSeparator(text.charCodeAt(end)) && end + 1 < text.length && isAlnum(text.charCodeAt(end + 1))))) end++;
+    while (
+      end < text.length &&
+      (isAlnum(text.charCodeAt(end)) || (isSeparator(text.charCodeAt(end)) && end + 1 < text.length && isAlnum(text.charCodeAt(end + 1))))
+    )
+      end++;
     START.lastIndex = end;
     scanRun(start, readRun(text, start, end), emit);
   }

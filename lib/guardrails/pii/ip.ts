@@ -25,7 +25,7 @@ function isRunChar(c: number): boolean {
 /** Each maximal run of hex digits, colons and dots that holds a colon is examined once. */
 export function scanIpv6(text: string, emit: Emit): void {
   const n = text.length;
-  for (let colon = text.indexOf(':'); colon !== -1; ) {
+  for (let colon = text.indexOf(':'); colon !== -1;) {
     let start = colon;
     while (start > 0 && isRunChar(text.charCodeAt(start - 1))) start--;
     let end = colon + 1;

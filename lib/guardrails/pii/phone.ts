@@ -13,7 +13,8 @@ import type * as PhoneMetadata from 'libphonenumber-js/min';
 import { eachStart, isAlnum, isDigit } from './chars.ts';
 import type { Emit } from './types.ts';
 
-const US = /(?<![0-9A-Za-z+])(?<![0-9][-.])(?:\+?1[-. ]?)?(?:\(\d{3}\) ?|\d{3}[-. ]?)\d{3}[-. ]?\d{4}(?: ?(?:x|ext\.?|#) ?\d{1,6})?(?![0-9A-Za-z])(?![-.]\d)/gi;
+const US =
+  /(?<![0-9A-Za-z+])(?<![0-9][-.])(?:\+?1[-. ]?)?(?:\(\d{3}\) ?|\d{3}[-. ]?)\d{3}[-. ]?\d{4}(?: ?(?:x|ext\.?|#) ?\d{1,6})?(?![0-9A-Za-z])(?![-.]\d)/gi;
 const INTL_START = /(?<![0-9A-Za-z+])(?:\+|00)(?=[1-9])/g;
 /** Longest international candidate looked at, in characters after the prefix. */
 const MAX_INTL = 28;
@@ -49,7 +50,11 @@ function internationalEnd(text: string, body: number): number {
     } else if (c === 41 && open && isDigit(prev)) {
       open = false;
       p++;
-    } else if ((c === 32 || c === 45 || c === 46) && (isDigit(prev) || prev === 41) && (isDigit(text.charCodeAt(p + 1)) || text.charCodeAt(p + 1) === 40)) {
+    } else if (
+      (c === 32 || c === 45 || c === 46) &&
+      (isDigit(prev) || prev === 41) &&
+      (isDigit(text.charCodeAt(p + 1)) || text.charCodeAt(p + 1) === 40)
+    ) {
       p++;
     } else {
       break;

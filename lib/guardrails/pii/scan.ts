@@ -102,7 +102,7 @@ export class PiiScanner {
     const sorted = [...candidates].sort((a, b) => a.start - b.start || this.rank(a.type) - this.rank(b.type));
     let out = '';
     let cursor = from;
-    for (let i = 0; i < sorted.length; ) {
+    for (let i = 0; i < sorted.length;) {
       const first = sorted[i]!;
       let end = first.end;
       let j = i + 1;

@@ -97,7 +97,8 @@ export class PiiStream {
       const drop = Math.min(keepFrom(all, CONTEXT), Math.max(0, all.length - CONTEXT - (hasCustom ? customMaxLength : 0)));
       this.states.set(key, { context: all.slice(drop), offset: state.offset + drop });
     }
-    const head = mask === undefined || decided.length === 0 ? window.slice(released, cut) : scanner.render(window, decided, released, cut, mask);
+    const head =
+      mask === undefined || decided.length === 0 ? window.slice(released, cut) : scanner.render(window, decided, released, cut, mask);
     return { text: head + whole.slice(cut), hold: whole.length - cut };
   }
 }

@@ -10,7 +10,9 @@
  * (and a stream's hold-back) bounded, at most `MAX_GAP + 1` raw units per folded character.
  *
  * Every folded character knows the raw span it stands for, so a finding maps back to the original text and masking
- * covers the invisible characters inside it. The fold is linear: one pass over the code units.
+ * covers the invisible characters inside it. The fold is linear, and cheap on ordinary text: a native search jumps
+ * from one foldable character to the next, the text between is copied as is, and the offset map has an entry only
+ * where the offset changes.
  */
 
 export const MAX_GAP = 16;
@@ -21,21 +23,33 @@ const SPACE_KIND = 1;
 const LINE_BREAK = 2;
 const INVISIBLE_KIND = 3;
 
-export interface Folded {
-  readonly text: string;
-  /** Raw start and end of each folded character; absent when every raw unit folded to exactly one character. */
-  readonly starts?: Int32Array;
-  readonly ends?: Int32Array;
+/**
+ * Offsets: from folded index `fs[k]` on, folded characters stand one to one for raw units from `rs[k]` on, except
+ * where `len[k] > 0`: then folded `fs[k]` alone is a collapsed gap of `len[k]` raw units. Before `fs[0]`, offsets
+ * are equal.
+ */
+export interface OffsetMap {
+  readonly fs: readonly number[];
+  readonly rs: readonly number[];
+  readonly len: readonly number[];
 }
 
-/** Characters that may change the fold; text without any folds to itself (plain spaces do not change it). */
-const FOLDABLE =
-  // eslint-disable-next-line no-misleading-character-class -- ranges of combining marks, written as escapes on purpose
-  /[\t\n\v\f\r\u0080-\u00a0\u00ad\u0300-\u036f\u0483-\u0489\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u1ab0-\u1aff\u1dc0-\u1dff\u2000-\u200f\u2028-\u202f\u205f-\u206f\u20d0-\u20ff\u3000\u3164\ufe00-\ufe0f\ufe20-\ufe2f\ufeff\uffa0\ud800-\udbff]/;
+export interface Folded {
+  readonly text: string;
+  /** Absent when no offset changed (each raw unit folded to one character). */
+  readonly map?: OffsetMap;
+}
+
 const INVISIBLE = /^[\p{Cf}\p{Mn}\p{Me}\u115f\u1160\u3164\uffa0]$/u;
 const SPACE = /^\p{Zs}$/u;
 
 let bmpKinds: Uint8Array | undefined;
+
+/**
+ * Where a gap other than plain spaces may be: ASCII controls and anything outside ASCII. A two-range class is what
+ * the regex engine skips fastest over ordinary text; each hit is then judged by the table.
+ */
+const MAYBE_GAP = /[\t-\r\u0080-\uffff]/g;
 
 /** Kinds of the BMP, built on first use (a few milliseconds), not at import. */
 function kinds(): Uint8Array {
@@ -48,8 +62,8 @@ function kinds(): Uint8Array {
     else if (SPACE.test(ch)) table[c] = SPACE_KIND;
     else if (INVISIBLE.test(ch)) table[c] = INVISIBLE_KIND;
   }
-  for (const c of [9, 32]) table[c] = SPACE_KIND;
-  for (const c of [10, 11, 12, 13]) table[c] = LINE_BREAK;
+  table[9] = table[32] = SPACE_KIND;
+  table[10] = table[11] = table[12] = table[13] = LINE_BREAK;
   bmpKinds = table;
   return table;
 }
@@ -63,6 +77,17 @@ export function kindAt(text: string, i: number): number {
     return VISIBLE;
   }
   return kinds()[c]!;
+}
+
+/**
+ * Whether the unit at `i` belongs to a visible character (either half of a pair is judged by the pair): the fast
+ * test the stream runs over its context on every chunk.
+ */
+export function isVisibleAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c > 32 && c < 127) return true;
+  if (c < 0xd800 || c > 0xdfff) return (bmpKinds ?? kinds())[c] === VISIBLE;
+  return kindAt(text, c <= 0xdbff ? i : i - 1) === VISIBLE;
 }
 
 /** Code units of the character at `i` (2 for a surrogate pair). */
@@ -79,43 +104,117 @@ export function gapEnd(text: string, i: number): number {
   return i;
 }
 
-const UTF16 = new TextDecoder('utf-16le');
-
 export function foldForPii(text: string): Folded {
-  if (!FOLDABLE.test(text)) return { text };
-  const n = text.length;
-  const out = new Uint16Array(n);
-  const starts = new Int32Array(n);
-  const ends = new Int32Array(n);
-  let o = 0;
-  const put = (code: number, start: number, end: number) => {
-    out[o] = code;
-    starts[o] = start;
-    ends[o] = end;
-    o++;
+  const table = kinds();
+  const re = MAYBE_GAP;
+  re.lastIndex = 0;
+  if (!re.test(text)) return { text };
+  const parts: string[] = [];
+  const fs: number[] = [];
+  const rs: number[] = [];
+  const len: number[] = [];
+  let last = 0; // raw text copied so far
+  let o = 0; // folded length so far
+  let delta = 0; // raw minus folded offset of the current one-to-one run
+  const copyTo = (raw: number) => {
+    if (raw <= last) return;
+    parts.push(text.slice(last, raw));
+    o += raw - last;
+    last = raw;
   };
-  for (let i = 0; i < n;) {
-    if (kindAt(text, i) === VISIBLE) {
-      put(text.charCodeAt(i), i, i + 1);
-      i++;
-      continue;
-    }
-    const end = gapEnd(text, i);
-    if (end - i > MAX_GAP) {
-      for (let p = i; p < end; p++) put(text.charCodeAt(p), p, p + 1);
-    } else if (hasLineBreak(text, i, end)) {
-      put(32, i, end);
+  const runFrom = (raw: number) => {
+    if (raw - o === delta) return;
+    fs.push(o);
+    rs.push(raw);
+    len.push(0);
+    delta = raw - o;
+  };
+  re.lastIndex = 0;
+  // `test`, not `exec`: no match object per hit (ordinary text has many non-ASCII visible characters).
+  while (re.test(text)) {
+    const hit = re.lastIndex - 1;
+    const c = text.charCodeAt(hit);
+    if (c < 0xd800 ? table[c] === VISIBLE : kindAt(text, hit) === VISIBLE) continue;
+    let start = hit;
+    while (start > last && table[text.charCodeAt(start - 1)] === SPACE_KIND) start--;
+    const end = gapEnd(text, hit);
+    re.lastIndex = end;
+    copyTo(start);
+    if (end - start > MAX_GAP) {
+      copyTo(end);
+    } else if (hasLineBreak(table, text, start, end)) {
+      parts.push(' ');
+      if (end - start > 1) {
+        fs.push(o);
+        rs.push(start);
+        len.push(end - start);
+        delta = Number.NaN; // forces an entry for the run after the gap
+      }
+      o++;
+      last = end;
+      runFrom(end);
     } else {
-      for (let p = i; p < end; p++) if (kindAt(text, p) === SPACE_KIND) put(32, p, p + 1);
+      let piece = '';
+      for (let p = start; p < end; p += widthAt(text, p)) {
+        if (kindAt(text, p) !== SPACE_KIND) continue;
+        runFrom(p);
+        piece += ' ';
+        o++;
+      }
+      parts.push(piece);
+      last = end;
+      runFrom(end);
     }
-    i = end;
   }
-  const folded = UTF16.decode(out.subarray(0, o));
-  // Each raw unit became one folded character: offsets are unchanged, no map needed.
-  return o === n ? { text: folded } : { text: folded, starts: starts.subarray(0, o), ends: ends.subarray(0, o) };
+  copyTo(text.length);
+  const folded = parts.join('');
+  return fs.length === 0 ? { text: folded } : { text: folded, map: { fs, rs, len } };
 }
 
-function hasLineBreak(text: string, from: number, to: number): boolean {
-  for (let p = from; p < to; p++) if (kindAt(text, p) === LINE_BREAK) return true;
+function hasLineBreak(table: Uint8Array, text: string, from: number, to: number): boolean {
+  for (let p = from; p < to; p++) if (table[text.charCodeAt(p)] === LINE_BREAK) return true;
   return false;
+}
+
+/** The map entry that covers folded index `f` (-1: before the first entry). */
+function entryAt(map: OffsetMap, f: number): number {
+  let lo = 0;
+  let hi = map.fs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (map.fs[mid]! <= f) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Raw start of folded character `f` (`f` may be the folded length: then the raw length). */
+export function rawStart(folded: Folded, raw: string, f: number): number {
+  if (f >= folded.text.length) return raw.length;
+  const map = folded.map;
+  if (!map) return f;
+  const k = entryAt(map, f);
+  return k < 0 ? f : map.rs[k]! + (f - map.fs[k]!);
+}
+
+/** Raw end of folded character `f`. */
+export function rawEnd(folded: Folded, f: number): number {
+  const map = folded.map;
+  if (!map) return f + 1;
+  const k = entryAt(map, f);
+  if (k < 0) return f + 1;
+  return map.len[k]! > 0 ? map.rs[k]! + map.len[k]! : map.rs[k]! + (f - map.fs[k]!) + 1;
+}
+
+/** The first folded character whose raw start is at or after `raw`. */
+export function foldedIndex(folded: Folded, raw: string, at: number): number {
+  if (!folded.map) return at;
+  let lo = 0;
+  let hi = folded.text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rawStart(folded, raw, mid) < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -6,7 +6,7 @@
 import { scanCards } from './cards.ts';
 import { scanCustom, type CustomPattern } from './custom.ts';
 import { scanEmails } from './email.ts';
-import { foldForPii, type Folded } from './fold.ts';
+import { foldForPii, rawEnd, rawStart, type Folded } from './fold.ts';
 import { scanIbans } from './iban.ts';
 import { scanIpv4, scanIpv6 } from './ip.ts';
 import { scanPhones } from './phone.ts';
@@ -52,8 +52,9 @@ export class PiiScanner {
     };
     if (this.scanners.length > 0 && ANCHOR.test(text)) {
       const view = folded ?? foldForPii(text);
-      const { starts, ends } = view;
-      const emitMapped = starts && ends ? (type: string, start: number, end: number) => emit(type, starts[start]!, ends[end - 1]!) : emit;
+      const emitMapped = view.map
+        ? (type: string, start: number, end: number) => emit(type, rawStart(view, text, start), rawEnd(view, end - 1))
+        : emit;
       for (const scan of this.scanners) scan(view.text, emitMapped);
     }
     for (const pattern of this.custom) scanCustom(pattern, text, emit);

@@ -20,7 +20,7 @@
  * text further away (as for `EMP-\d{6}`).
  */
 import type { ChunkCheckArgs, ChunkCheckResult } from '../base.ts';
-import { MAX_GAP, VISIBLE, foldForPii, gapEnd, kindAt, type Folded } from './fold.ts';
+import { MAX_GAP, foldForPii, foldedIndex, gapEnd, isVisibleAt, rawStart } from './fold.ts';
 import type { MaskStyle, PiiScanner } from './scan.ts';
 import type { PiiSpan } from './types.ts';
 
@@ -70,7 +70,7 @@ export class PiiStream {
     // reach the pending text.
     const context = state.context;
     const at = context.lastIndexOf('@');
-    const nearAt = at !== -1 && !hasVisible(context, at + 1, context.length, AT_REACH + 2);
+    const nearAt = at !== -1 && (context.length - at <= AT_REACH + 3 || !hasVisible(context, at + 1, context.length, AT_REACH + 2));
     const from = hasCustom || nearAt ? 0 : backBy(context, context.length, NUMERIC_CONTEXT);
     const whole = context.slice(from) + args.text;
     const released = context.length - from;
@@ -80,7 +80,7 @@ export class PiiStream {
     const folded = foldForPii(window);
     let cut = window.length;
     if (!args.final) {
-      cut = rawStart(folded, window, safeCut(folded.text, foldedIndex(folded, released)));
+      cut = rawStart(folded, window, safeCut(folded.text, foldedIndex(folded, window, released)));
       if (hasCustom) cut = Math.min(cut, window.length - customMaxLength - 2);
       cut = cutBefore(window, Math.max(cut, released), released);
     }
@@ -94,7 +94,9 @@ export class PiiStream {
     if (args.final) this.states.delete(key);
     else {
       const all = context + window.slice(released, cut);
-      const drop = Math.min(keepFrom(all, CONTEXT), Math.max(0, all.length - CONTEXT - (hasCustom ? customMaxLength : 0)));
+      // Trimmed only once it has doubled, so the walk back over it costs O(1) per released character.
+      const minimum = CONTEXT + (hasCustom ? customMaxLength : 0);
+      const drop = all.length <= 2 * minimum ? 0 : Math.min(keepFrom(all, CONTEXT), all.length - minimum);
       this.states.set(key, { context: all.slice(drop), offset: state.offset + drop });
     }
     const head =
@@ -106,14 +108,14 @@ export class PiiStream {
 /** Whether `text[from, to)` has more than `count` visible characters (each is at least one folded character). */
 function hasVisible(text: string, from: number, to: number, count: number): boolean {
   let seen = 0;
-  for (let i = from; i < to; i++) if (kindAt(text, i) === VISIBLE && ++seen > count) return true;
+  for (let i = from; i < to; i++) if (isVisibleAt(text, i) && ++seen > count) return true;
   return false;
 }
 
 /** A start at a visible character with at least `count` visible characters from it to `end` (or 0). */
 function backBy(text: string, end: number, count: number): number {
   let seen = 0;
-  for (let i = end - 1; i >= 0; i--) if (kindAt(text, i) === VISIBLE && ++seen >= count) return i;
+  for (let i = end - 1; i >= 0; i--) if (isVisibleAt(text, i) && ++seen >= count) return i;
   return 0;
 }
 
@@ -125,7 +127,7 @@ function keepFrom(text: string, count: number): number {
   let seen = 0;
   let gap = 0;
   for (let i = text.length - 1; i >= 0; i--) {
-    if (kindAt(text, i) !== VISIBLE) {
+    if (!isVisibleAt(text, i)) {
       if (++gap > MAX_GAP) return i;
       continue;
     }
@@ -140,36 +142,17 @@ function settledEnd(text: string, released: number): number {
   let end = text.length;
   if (isHighSurrogate(text.charCodeAt(end - 1))) end--;
   let gap = end;
-  while (gap > released && gap > 0 && kindAt(text, gap - 1) !== VISIBLE && end - gap <= MAX_GAP) gap--;
+  while (gap > released && gap > 0 && !isVisibleAt(text, gap - 1) && end - gap <= MAX_GAP) gap--;
   // A gap that started in released text, or is longer than MAX_GAP already, will not fold differently.
-  return end - gap <= MAX_GAP && (gap === 0 || kindAt(text, gap - 1) === VISIBLE) ? gap : end;
-}
-
-/** The first folded character at or after raw position `raw`. */
-function foldedIndex(folded: Folded, raw: number): number {
-  const starts = folded.starts;
-  if (!starts) return raw;
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid]! < raw) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function rawStart(folded: Folded, raw: string, index: number): number {
-  if (!folded.starts) return index;
-  return index < folded.starts.length ? folded.starts[index]! : raw.length;
+  return end - gap <= MAX_GAP && (gap === 0 || isVisibleAt(text, gap - 1)) ? gap : end;
 }
 
 /** `cut`, moved back (not before `released`) out of a gap or a surrogate pair it would split. */
 function cutBefore(text: string, cut: number, released: number): number {
   if (cut <= released || cut >= text.length) return cut;
-  if (kindAt(text, cut) !== VISIBLE && kindAt(text, cut - 1) !== VISIBLE) {
+  if (!isVisibleAt(text, cut) && !isVisibleAt(text, cut - 1)) {
     let start = cut;
-    while (start > released && kindAt(text, start - 1) !== VISIBLE) start--;
+    while (start > released && !isVisibleAt(text, start - 1)) start--;
     if (gapEnd(text, start) - start <= MAX_GAP) cut = start;
   }
   if (cut > released && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;

@@ -18,7 +18,7 @@
 export const MAX_GAP = 16;
 
 /** What a code unit (or a surrogate pair) is, for folding (plain numbers: type stripping has no enums). */
-export const VISIBLE = 0;
+const VISIBLE = 0;
 const SPACE_KIND = 1;
 const LINE_BREAK = 2;
 const INVISIBLE_KIND = 3;
@@ -69,7 +69,7 @@ function kinds(): Uint8Array {
 }
 
 /** The kind of the character at `i`; a surrogate pair is invisible when its code point is (tag characters). */
-export function kindAt(text: string, i: number): number {
+function kindAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c >= 0xd800 && c <= 0xdbff) {
     const next = text.charCodeAt(i + 1);

@@ -35,7 +35,7 @@ const CONTEXT = 340;
 const NUMERIC_CONTEXT = 100;
 
 interface StreamState {
-  /** Raw text released so far, its last `CONTEXT + customMaxLength` characters. */
+  /** Raw text released so far: at least its last `CONTEXT` folded and `CONTEXT + customMaxLength` raw characters. */
   context: string;
   /** Offset of `context[0]` in the whole streamed output. */
   offset: number;

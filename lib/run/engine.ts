@@ -3,11 +3,10 @@
  * builds one and keeps it private; `lib/run/` reads it. The chain is composed lazily and again after each `use()`,
  * as Koa composes on `callback()`.
  */
-import compose from 'koa-compose';
 import { backgroundJobs } from '../background/hold.ts';
 import type { Context } from '../context.ts';
 import type { CompiledHook } from '../hooks/compile.ts';
-import { buildLayers, type Layer } from '../hooks/layers.ts';
+import { buildChain, type Layer } from '../hooks/layers.ts';
 import { seal } from './settle.ts';
 import { runStateOf, type RunEngine } from './state.ts';
 import { modelTerminal } from './terminal.ts';
@@ -83,7 +82,7 @@ export class Engine implements RunEngine {
   private compose(): (ctx: Context) => Promise<void> {
     const preBackground = this.preHooks.filter((h) => h.kind === 'background');
     const reporter = this.reporter;
-    const layers = buildLayers({
+    return buildChain({
       outer: this.outer,
       // With outer middleware, the output is sealed (completed, frozen) before their after-parts see it.
       seal: this.outer.length > 0 ? sealLayer : undefined,
@@ -93,15 +92,13 @@ export class Engine implements RunEngine {
       holdPre:
         preBackground.length === 0
           ? undefined
-          : function background_pre_hooks(ctx, next) {
+          : function background_pre_hooks(ctx) {
               const run = runStateOf(ctx);
               run.holdJobs(backgroundJobs(preBackground, run.preArgs(), run.runId, reporter));
-              return next();
             },
       inner: this.inner,
       terminal: modelTerminal(this.model, this.instructions),
     });
-    return compose(layers) as (ctx: Context) => Promise<void>;
   }
 }
 

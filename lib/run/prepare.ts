@@ -2,7 +2,6 @@
  * Preparing a run: validate the input and options, take the session's lock, load (or start) the session and build
  * the run's context and state. Nothing here runs a hook.
  */
-import { randomUUID } from 'node:crypto';
 import { clone } from '../clone.ts';
 import { Context } from '../context.ts';
 import { HookchainConfigError } from '../errors.ts';
@@ -12,6 +11,7 @@ import { sessionHistory } from '../sessions/history.ts';
 import { sessionLocks, type SessionLocks } from '../sessions/lock.ts';
 import type { StreamState } from '../streaming/stream-state.ts';
 import type { AgentSession, ChatMessage, ContentPart, DefaultDependencies, DefaultState, Metadata, RunInput, RunOutput } from '../types.ts';
+import { nextRunId } from './ids.ts';
 import { RunState, type RunEngine } from './state.ts';
 
 export interface RunOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
@@ -43,34 +43,69 @@ const RUN_OPTIONS = {
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
 
-export async function prepare(
+/**
+ * Builds the run's context and state. Synchronous when nothing has to wait (a one-off run, or a free session in a
+ * store that answers synchronously), so the common run pays for no promise here.
+ */
+export function prepare(
   engine: RunEngine,
   input: unknown,
   options: RunOptions<object, object> | undefined,
   stream: StreamState | undefined,
-): Promise<RunState> {
+): RunState | Promise<RunState> {
   const startedAt = performance.now();
   const runInput = toRunInput(input);
-  const opts = options === undefined ? {} : checkOptions<RunOptions<object, object>>('run()', options, RUN_OPTIONS);
-  // Without a sessionId there is nothing to continue: the run gets a fresh session that is never stored, so a
-  // stateless server does not fill its store (and the heap) with sessions nobody asked for.
-  const persist = opts.sessionId !== undefined;
-  const runId = randomUUID();
-  // A one-off session is named after its only run (one UUID per run instead of two).
-  const sessionId = opts.sessionId ?? runId;
+  const opts = options === undefined ? NO_OPTIONS : checkOptions<RunOptions<object, object>>('run()', options, RUN_OPTIONS);
+  const runId = nextRunId();
   const signal = stream?.signal ?? opts.signal ?? NEVER_ABORTED;
-  const locks = persist ? await lockSession(engine, sessionId, signal) : undefined;
-  let session: AgentSession<object>;
+  const prepared: Prepared = { engine, runId, runInput, opts, stream, signal, startedAt };
+  // Without a sessionId there is nothing to continue: the run gets a fresh session that is never stored, so a
+  // stateless server does not fill its store (and the heap) with sessions nobody asked for. A one-off session is
+  // named after its only run.
+  const sessionId = opts.sessionId;
+  if (sessionId === undefined) return build(prepared, newSession(engine, runId, opts), undefined);
+  // Runs of one session go one at a time, from load to save (docs/sessions.md).
+  const locks = sessionLocks(engine.store);
+  const turn = locks.acquire(sessionId, signal === NEVER_ABORTED ? undefined : signal);
+  return turn === undefined ? load(prepared, sessionId, locks) : turn.then(() => load(prepared, sessionId, locks));
+}
+
+interface Prepared {
+  engine: RunEngine;
+  runId: string;
+  runInput: RunInput;
+  opts: RunOptions<object, object>;
+  stream: StreamState | undefined;
+  signal: AbortSignal;
+  startedAt: number;
+}
+
+const NO_OPTIONS: RunOptions<object, object> = Object.freeze({});
+
+/** Loads the session under the lock; any failure lets the lock go. */
+function load(p: Prepared, sessionId: string, locks: SessionLocks): RunState | Promise<RunState> {
   try {
-    session = persist ? await loadSession(engine, sessionId, opts) : newSession(engine, sessionId, opts);
+    const found = p.engine.store.get(sessionId);
+    if (!isThenable(found)) return build(p, fromStore(p, sessionId, found), locks);
+    return Promise.resolve(found).then(
+      (stored) => build(p, fromStore(p, sessionId, stored), locks),
+      (error: unknown) => {
+        locks.release(sessionId);
+        throw error;
+      },
+    );
   } catch (error) {
-    locks?.release(sessionId);
+    locks.release(sessionId);
     throw error;
   }
+}
+
+function build(p: Prepared, session: AgentSession<object>, locks: SessionLocks | undefined): RunState {
+  const { engine, runId, runInput, opts, stream, signal, startedAt } = p;
   const agent = engine.agent;
   const output: RunOutput = {
     runId,
-    sessionId,
+    sessionId: session.sessionId,
     agentId: agent.id,
     agentName: agent.name,
     userId: opts.userId,
@@ -85,30 +120,12 @@ export async function prepare(
   };
   const dependencies = opts.dependencies === undefined ? engine.dependencies : { ...engine.dependencies, ...opts.dependencies };
   const metadata = { ...engine.metadata, ...opts.metadata };
-  const ctx = new Context(
-    agent,
-    runId,
-    runInput,
-    output,
-    session,
-    dependencies,
-    metadata,
-    opts.userId,
-    opts.debugMode ?? engine.debugMode,
-    signal,
-  );
-  const run = new RunState(engine, ctx, stream, persist, locks, startedAt);
+  const debugMode = opts.debugMode ?? engine.debugMode;
+  const ctx = new Context(agent, runId, runInput, output, session, dependencies, metadata, opts.userId, debugMode, signal);
+  const run = new RunState(engine, ctx, stream, locks !== undefined, locks, startedAt);
   if (engine.historyRuns !== undefined) run.history = sessionHistory(session.runs, engine.historyRuns);
   stream?.attach(run, ctx as never, engine.emitter);
   return run;
-}
-
-/** Waits for this session's turn: runs of one session go one at a time, from load to save (docs/sessions.md). */
-async function lockSession(engine: RunEngine, sessionId: string, signal: AbortSignal): Promise<SessionLocks> {
-  const locks = sessionLocks(engine.store);
-  const turn = locks.acquire(sessionId, signal === NEVER_ABORTED ? undefined : signal);
-  if (turn !== undefined) await turn;
-  return locks;
 }
 
 function toRunInput(input: unknown): RunInput {
@@ -173,9 +190,8 @@ function badInput(got: string): HookchainConfigError {
   return new HookchainConfigError('INVALID_INPUT', `run(): input must be a non-empty string or an array of chat messages, got ${got}`);
 }
 
-async function loadSession(engine: RunEngine, sessionId: string, opts: RunOptions<object, object>): Promise<AgentSession<object>> {
-  const found = engine.store.get(sessionId);
-  const stored = isThenable(found) ? await found : found;
+function fromStore(p: Prepared, sessionId: string, stored: AgentSession | undefined): AgentSession<object> {
+  const { engine, opts } = p;
   if (stored === undefined) return newSession(engine, sessionId, opts);
   if (stored.agentId !== engine.agent.id) {
     throw new HookchainConfigError(

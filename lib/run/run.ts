@@ -1,25 +1,32 @@
 /**
  * The one owner of a run's path, as Koa's `handleRequest` is of a request's: prepare → execute the chain →
  * seal → complete or fail → release the session. `run()`, `stream()` (and next, `continueRun()`) all come
- * through `execute`.
+ * through `execute`. Written with plain promises rather than async functions: a run that never waits (an
+ * in-memory store, sync hooks) then allocates no async frames of its own.
  */
 import type { StreamState } from '../streaming/stream-state.ts';
 import type { RunOutput } from '../types.ts';
 import { NEVER_ABORTED, prepare, type RunOptions } from './prepare.ts';
 import { complete, fail, raceAbort, seal } from './settle.ts';
-import type { RunEngine, RunState } from './state.ts';
+import { RunState, type RunEngine } from './state.ts';
 
 /** Runs `input` through the engine's chain; resolves with the output or rejects with what stopped the run. */
-export async function startRun(
+export function startRun(
   engine: RunEngine,
   input: unknown,
   options: RunOptions<object, object> | undefined,
   stream?: StreamState,
 ): Promise<RunOutput> {
-  return execute(await prepare(engine, input, options, stream));
+  let prepared: RunState | Promise<RunState>;
+  try {
+    prepared = prepare(engine, input, options, stream);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return prepared instanceof RunState ? execute(prepared) : prepared.then(execute);
 }
 
-async function execute(run: RunState): Promise<RunOutput> {
+function execute(run: RunState): Promise<RunOutput> {
   const { ctx, engine } = run;
   if (run.wants('run_started')) {
     run.emit('run_started', {
@@ -31,22 +38,52 @@ async function execute(run: RunState): Promise<RunOutput> {
     });
   }
   if (ctx.debugMode) engine.logger.debug(`hookchain: run ${run.runId} started (agent ${engine.agent.name})`);
+  const signal = ctx.signal;
+  let work: Promise<void>;
   try {
-    const signal = ctx.signal;
     if (signal.aborted) throw signal.reason;
-    const chain = engine.chain()(ctx);
-    await (signal === NEVER_ABORTED ? chain : raceAbort(chain, signal));
-    if (signal.aborted) throw signal.reason;
-    // A verdict is final even if a middleware caught it and the chain returned normally.
+    work = engine.chain()(ctx);
+  } catch (error) {
+    work = Promise.reject(error);
+  }
+  if (signal !== NEVER_ABORTED) work = raceAbort(work, signal);
+  return work.then(
+    () => finish(run),
+    (error: unknown) => failed(run, error),
+  );
+}
+
+/** The chain returned: the run completes, unless it was aborted or a verdict stands (however the chain returned). */
+function finish(run: RunState): RunOutput | Promise<RunOutput> {
+  try {
+    if (run.signal.aborted) throw run.signal.reason;
     if (run.verdict !== undefined) throw run.verdict;
     if (!run.sealed) seal(run);
-    return await complete(run);
+    const done = complete(run);
+    if (!(done instanceof Promise)) {
+      release(run);
+      return done;
+    }
+    return done.then(
+      (output) => {
+        release(run);
+        return output;
+      },
+      (error: unknown) => failed(run, error),
+    );
   } catch (error) {
-    return await fail(run, error);
-  } finally {
-    // After the save, on every path: success, failure, abort, stream.
-    const locks = run.locks;
-    run.locks = undefined;
-    locks?.release(ctx.session.sessionId);
+    return failed(run, error);
   }
+}
+
+function failed(run: RunState, error: unknown): Promise<never> {
+  return fail(run, error).finally(() => release(run));
+}
+
+/** Lets the next run of the session in: after the save, on every path (success, failure, abort, stream). */
+function release(run: RunState): void {
+  const locks = run.locks;
+  if (locks === undefined) return;
+  run.locks = undefined;
+  locks.release(run.ctx.session.sessionId);
 }

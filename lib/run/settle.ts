@@ -4,6 +4,7 @@
  * rethrown with `runOutput`).
  */
 import { HookchainConfigError, RunAbortedError, errorSummary, isCheckError, isInputCheckError, isRunAbortedError } from '../errors.ts';
+import type { BackgroundJob } from '../background/executor.ts';
 import { backgroundJobs } from '../background/hold.ts';
 import { isThenable } from '../hooks/run-hook.ts';
 import type { ChatMessage, RunErrorInfo, RunOutput } from '../types.ts';
@@ -31,33 +32,57 @@ export function seal(run: RunState): void {
   run.sealed = true;
 }
 
-export async function complete(run: RunState): Promise<RunOutput> {
+/** Saves the sealed run, flushes its background jobs and reports it. Synchronous unless the store or queue waits. */
+export function complete(run: RunState): RunOutput | Promise<RunOutput> {
   const { ctx, engine } = run;
-  const { output, session } = ctx;
   if (run.persist) {
-    session.runs.push(output);
+    const session = ctx.session;
+    session.runs.push(ctx.output);
     session.updatedAt = Date.now();
     const saved = engine.store.save(session);
-    if (isThenable(saved)) await saved;
+    if (isThenable(saved)) return Promise.resolve(saved).then(() => afterSave(run));
   }
+  return afterSave(run);
+}
+
+function afterSave(run: RunState): RunOutput | Promise<RunOutput> {
+  const engine = run.engine;
   // Snapshotted only now, so background post-hooks see the final, frozen output (status, metrics, answer).
-  if (engine.postBackground.length > 0) {
-    run.holdJobs(backgroundJobs(engine.postBackground, run.postArgs(), run.runId, engine.reporter));
-  }
+  if (engine.postBackground.length > 0) run.holdJobs(backgroundJobs(engine.postBackground, run.postArgs(), run.runId, engine.reporter));
   const jobs = run.jobs;
-  if (jobs !== undefined) {
-    run.jobs = undefined;
-    for (const job of jobs) {
-      try {
-        const accepted = engine.queue.enqueue(job);
-        if (isThenable(accepted)) await accepted;
-      } catch (error) {
-        engine.reporter.failed(job, -1, error, 'rejected');
+  if (jobs === undefined) return reportCompleted(run);
+  run.jobs = undefined;
+  const flushed = flush(run, jobs, 0);
+  return flushed === undefined ? reportCompleted(run) : flushed.then(() => reportCompleted(run));
+}
+
+/** Hands the held jobs to the queue in order; waits only for a queue that makes the caller wait (backpressure). */
+function flush(run: RunState, jobs: readonly BackgroundJob[], from: number): Promise<void> | undefined {
+  const { queue, reporter } = run.engine;
+  for (let i = from; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    try {
+      const accepted = queue.enqueue(job);
+      if (isThenable(accepted)) {
+        return Promise.resolve(accepted).then(
+          () => flush(run, jobs, i + 1),
+          (error: unknown) => {
+            reporter.failed(job, -1, error, 'rejected');
+            return flush(run, jobs, i + 1);
+          },
+        );
       }
+    } catch (error) {
+      reporter.failed(job, -1, error, 'rejected');
     }
   }
+  return undefined;
+}
+
+function reportCompleted(run: RunState): RunOutput {
+  const output = run.ctx.output;
   if (run.wants('run_completed')) run.emit('run_completed', { runId: run.runId, output });
-  if (ctx.debugMode) engine.logger.debug(`hookchain: run ${run.runId} completed in ${output.metrics.durationMs.toFixed(2)} ms`);
+  if (run.ctx.debugMode) run.engine.logger.debug(`hookchain: run ${run.runId} completed in ${output.metrics.durationMs.toFixed(2)} ms`);
   return output;
 }
 

@@ -9,6 +9,10 @@ import { describe, is } from '../options.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
 import type { DefaultDependencies, DefaultState, PostHookArgs, PreHookArgs } from '../types.ts';
 
+/**
+ * Options of `hook(options)`, `hook.pre(options)` and `hook.post(options)`, all optional. Guardrails take `name`,
+ * `failOpen` and `timeoutMs` in their constructor instead.
+ */
 export interface HookOptions {
   /** Name in events and errors; defaults to the function's name. */
   name?: string;

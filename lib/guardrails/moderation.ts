@@ -21,6 +21,7 @@ import { imageUrls, readTarget, textSegments } from './text.ts';
 
 export { MODERATION_CATEGORIES, ModerationUnavailableError, type ModerationCategory } from './moderation/verdict.ts';
 
+/** What is sent to the Moderations endpoint: the text, or text and image parts. */
 type ModerationInput = string | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[];
 
 /** What the guardrail needs of a client: `openai`'s `OpenAI`, or anything shaped like its `moderations`. */

@@ -34,6 +34,7 @@ import type {
   RunOutput,
 } from './types.ts';
 
+/** What `new Agent(options)` takes. Only `model` is required; an unknown option is an error, as is a wrong type. */
 export interface AgentOptions<
   State extends object = DefaultState,
   Deps extends object = DefaultDependencies,
@@ -43,6 +44,7 @@ export interface AgentOptions<
   name?: string;
   /** Stable id under which sessions are stored (default: derived from `name`, so two agents of one name share sessions). */
   id?: string;
+  /** The model every run calls, such as `new OpenAIChat({ id: 'gpt-4o-mini' })`. Required. */
   model: Model;
   /** The system message. */
   instructions?: string;
@@ -57,6 +59,7 @@ export interface AgentOptions<
   outerMiddleware?: Middleware<State, Deps, Vars>[];
   /** Koa-style middleware, between the pre-hooks and the model (same as calling `agent.use()` for each). */
   middleware?: Middleware<State, Deps, Vars>[];
+  /** Where sessions live (default: a `MemorySessionStore` of this agent's own). */
   sessionStore?: SessionStore;
   /** Initial state of a new session. */
   sessionState?: State;
@@ -133,16 +136,31 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
   extends SafeEmitter<AgentEvents>
   implements AgentRef
 {
+  /** Shown in outputs and events (default `'agent'`). */
   readonly name: string;
+  /** Where this agent's sessions are stored: the `id` option, else derived from `name` (`'Support Bot'` → `'support-bot'`). */
   readonly id: string;
+  /** The model every run calls. */
   readonly model: Model;
+  /** The system message sent first to the model; undefined when the agent has none. */
   readonly instructions: string | undefined;
+  /** Where sessions live: the `sessionStore` option, else a `MemorySessionStore`. */
   readonly sessionStore: SessionStore;
+  /** Whether runs log debug lines to `logger` by default (a run's `debugMode` option wins); default false. */
   readonly debugMode: boolean;
+  /** Where background hooks run: the `backgroundQueue` option, else a `DrainQueue` of this agent's own. */
   readonly backgroundQueue: BackgroundExecutor;
+  /** Where debug lines and warnings go: the `logger` option, else `console`. */
   readonly logger: Logger;
   readonly #engine: Engine;
 
+  /**
+   * Builds the agent and its chain: hooks are classified and validated here, once, so a mistake (a hook that is
+   * neither a function nor a guardrail, a guardrail marked background, an unknown option) throws a
+   * `HookchainConfigError` now rather than at the first run.
+   *
+   * @param options The model, hooks, middleware, store and defaults; only `model` is required.
+   */
   constructor(options: AgentOptions<State, Deps, Vars>) {
     super();
     if (options === undefined || options === null || typeof options !== 'object') {

@@ -10,14 +10,28 @@
  */
 import type { RunOutput } from './types.ts';
 
+/**
+ * Why a guardrail blocked a run: the values of `checkTrigger` on `InputCheckError` and `OutputCheckError` (Agno's
+ * keys and values). Frozen.
+ *
+ * @example
+ * throw new InputCheckError('Off topic', { checkTrigger: CheckTrigger.OFF_TOPIC });
+ */
 export const CheckTrigger = Object.freeze({
+  /** The request is outside what the agent is for. */
   OFF_TOPIC: 'off_topic',
+  /** The input is refused (the default trigger of `InputCheckError`). */
   INPUT_NOT_ALLOWED: 'input_not_allowed',
+  /** The answer is refused (the default trigger of `OutputCheckError`). */
   OUTPUT_NOT_ALLOWED: 'output_not_allowed',
+  /** The input or output failed a validation rule (length, format…). */
   VALIDATION_FAILED: 'validation_failed',
+  /** A prompt-injection or jailbreak attempt (`PromptInjectionGuardrail`). */
   PROMPT_INJECTION: 'prompt_injection',
+  /** Personal data was found (`PIIDetectionGuardrail` without `maskPii`). */
   PII_DETECTED: 'pii_detected',
 } as const);
+/** One of the `CheckTrigger` values, such as `'pii_detected'`. */
 export type CheckTrigger = (typeof CheckTrigger)[keyof typeof CheckTrigger];
 const TRIGGERS: ReadonlySet<string> = new Set(Object.values(CheckTrigger));
 
@@ -43,6 +57,13 @@ export class HookchainError extends Error {
   /** A stable, machine-readable code, such as `'INVALID_OPTION'` or `'INPUT_CHECK_ERROR'`. */
   readonly code: string;
 
+  /**
+   * Used by hookchain and by plugins that extend it; applications usually throw the verdicts instead.
+   *
+   * @param code A stable code such as `'INVALID_OPTION'` (subclasses pass their own).
+   * @param message What went wrong, naming the culprit and the fix.
+   * @param options `cause`: the underlying error, kept as `error.cause`.
+   */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
@@ -67,16 +88,29 @@ export function brand(cls: abstract new (...args: never[]) => object): void {
   Object.defineProperty(cls.prototype, BRAND, { value: Object.freeze([...parent, cls.name]), enumerable: false });
 }
 
-/** True for any error thrown by hookchain (any copy of it). */
+/**
+ * True for any error thrown by hookchain (any copy of it): verdicts, config errors, timeouts, aborts, store and
+ * queue errors. Narrows to `HookchainError`, so `code` is typed.
+ *
+ * @example
+ * try {
+ *   await agent.run(input, { sessionId });
+ * } catch (err) {
+ *   if (isHookchainError(err) && err.code === 'SESSION_CONFLICT') return retryLater();
+ *   throw err;
+ * }
+ */
 export function isHookchainError(value: unknown): value is HookchainError {
   return brandsOf(value)?.includes('HookchainError') === true;
 }
 
+/** The options of `new InputCheckError(message, options)` and `new OutputCheckError(message, options)`. */
 export interface CheckErrorOptions {
   /** One of the `CheckTrigger` values. */
   checkTrigger?: CheckTrigger;
   /** JSON-safe details: what was found and where, never the sensitive value itself. */
   additionalData?: Record<string, unknown>;
+  /** The underlying error, kept as `error.cause`. */
   cause?: unknown;
   /**
    * `OutputCheckError` only: ask the model for another answer, with this error's message as feedback
@@ -88,8 +122,11 @@ export interface CheckErrorOptions {
 const CHECK_OPTIONS = new Set(['checkTrigger', 'additionalData', 'cause', 'retry']);
 
 abstract class CheckError extends HookchainError {
+  /** Agno's `type` string: `'input_check_error'` or `'output_check_error'`. */
   abstract readonly type: 'input_check_error' | 'output_check_error';
+  /** Why the run was blocked: the `checkTrigger` option, else the class's default. */
   readonly checkTrigger: CheckTrigger;
+  /** The `additionalData` option: JSON-safe details; undefined when none were given. */
   readonly additionalData: Record<string, unknown> | undefined;
   /** The failed run's output (status `'error'`, no blocked content); set when the run has failed. */
   runOutput: RunOutput | undefined = undefined;
@@ -149,7 +186,15 @@ function checkVerdictOptions(owner: string, message: unknown, options: CheckErro
  * };
  */
 export class InputCheckError extends CheckError {
+  /** Agno's `type` string; also `RunErrorInfo.type` in `run_error`. */
   readonly type = 'input_check_error' as const;
+  /**
+   * A verdict on the input. Throw it from a pre-hook (or a guardrail's `check`) to stop the run before the model.
+   *
+   * @param message Why the input was refused; shown to the caller and in `run_error` (do not quote sensitive input).
+   * @param options `checkTrigger` (default `CheckTrigger.INPUT_NOT_ALLOWED`), `additionalData`, `cause`. `retry`
+   *   is refused: it applies to `OutputCheckError` only.
+   */
   constructor(message: string, options?: CheckErrorOptions) {
     super('INPUT_CHECK_ERROR', message, CheckTrigger.INPUT_NOT_ALLOWED, options, 'InputCheckError');
     if (options?.retry !== undefined) {
@@ -171,9 +216,16 @@ brand(InputCheckError);
  * };
  */
 export class OutputCheckError extends CheckError {
+  /** Agno's `type` string; also `RunErrorInfo.type` in `run_error`. */
   readonly type = 'output_check_error' as const;
   /** Ask for another answer (with `maxOutputRetries` on the agent) instead of failing at once. */
   readonly retry: boolean;
+  /**
+   * A verdict on the output. Throw it from a post-hook, a guardrail's `check` or a chunk check.
+   *
+   * @param message Why the answer was refused; shown to the caller and in `run_error` (never quote the blocked text).
+   * @param options `checkTrigger` (default `CheckTrigger.OUTPUT_NOT_ALLOWED`), `additionalData`, `cause`, `retry`.
+   */
   constructor(message: string, options?: CheckErrorOptions) {
     super('OUTPUT_CHECK_ERROR', message, CheckTrigger.OUTPUT_NOT_ALLOWED, options, 'OutputCheckError');
     this.retry = options?.retry === true;
@@ -197,8 +249,16 @@ brand(HookchainConfigError);
 
 /** A hook ran longer than its `timeoutMs`. */
 export class HookTimeoutError extends HookchainError {
+  /** The hook that timed out (its name in events). */
   readonly hookName: string;
+  /** The bound it exceeded, in milliseconds (`hook({ timeoutMs })` or the guardrail's `timeoutMs`). */
   readonly timeoutMs: number;
+  /**
+   * Thrown by the chain when a hook outruns its bound, never by user code.
+   *
+   * @param hookName The hook's name.
+   * @param timeoutMs The bound it exceeded, in milliseconds.
+   */
   constructor(hookName: string, timeoutMs: number) {
     super('HOOK_TIMEOUT', `hook "${hookName}" did not finish within ${timeoutMs} ms (hook({ timeoutMs })); it was treated as failed`);
     this.hookName = hookName;
@@ -209,7 +269,12 @@ brand(HookTimeoutError);
 
 /** The run was cancelled through its `signal` (or by a stream consumer that stopped reading). Its `name` is `'AbortError'`. */
 export class RunAbortedError extends HookchainError {
+  /** The cancelled run's output (status `'cancelled'`); set when the run has ended, undefined before. */
   runOutput: RunOutput | undefined = undefined;
+  /**
+   * Thrown by the run when its signal aborts.
+   *
+   * @param reason The abort reason (`signal.reason`), kept as `error.cause`; an `Error`'s message is quoted in this one's. */
   constructor(reason?: unknown) {
     super('RUN_ABORTED', reason instanceof Error ? `run aborted: ${reason.message}` : 'run aborted', { cause: reason });
     this.name = 'AbortError';

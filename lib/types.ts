@@ -9,28 +9,60 @@ export type CheckTrigger =
 
 /** One part of a multimodal chat message (the OpenAI Chat Completions shape). */
 export type ContentPart =
-  { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+  | {
+      /** A text part. */
+      type: 'text';
+      /** The text. Guardrails read and rewrite it (any part with a string `text` counts as text). */
+      text: string;
+    }
+  | {
+      /** An image part. Guardrails do not read images, except `OpenAIModerationGuardrail`, which sends them. */
+      type: 'image_url';
+      /** Where the image is. */
+      image_url: {
+        /** An `https:` URL or a `data:` URL. */
+        url: string;
+        /** How closely the model looks at it; the provider's default when undefined. */
+        detail?: 'auto' | 'low' | 'high';
+      };
+    };
 
+/**
+ * One chat message (the OpenAI Chat Completions shape), as input (`RunInput.inputContent`) and in
+ * `RunOutput.messages`.
+ */
 export interface ChatMessage {
+  /** Who speaks: `'system'`/`'developer'` (instructions), `'user'` or `'assistant'`. Guardrails check every role. */
   role: 'system' | 'developer' | 'user' | 'assistant';
+  /** The text, or parts (text and images). */
   content: string | ContentPart[];
+  /** An optional participant name, passed to the model as it is. */
   name?: string;
 }
 
+/** The run's input, as `PreHookArgs.runInput` and `RunContext.input`; recorded in `RunOutput.input`. */
 export interface RunInput {
   /** What the user sent. Pre-hooks may edit it in place or replace it; the model sees the value after all pre-hooks. */
   inputContent: string | ChatMessage[];
 }
 
+/**
+ * Where a run stands: `'running'` until it ends, then `'completed'`, `'error'` (a verdict or a crash) or
+ * `'cancelled'` (aborted through its signal, or a stream consumer stopped reading).
+ */
 export type RunStatus = 'running' | 'completed' | 'error' | 'cancelled';
 
+/** Token counts and timings of one run (`RunOutput.metrics`). */
 export interface RunMetrics {
+  /** Prompt tokens, as the model reported them; 0 when it reported no usage. */
   inputTokens: number;
+  /** Completion tokens, as the model reported them; 0 when it reported no usage. */
   outputTokens: number;
+  /** `inputTokens + outputTokens`. */
   totalTokens: number;
-  /** Wall time of the whole run, hooks included. */
+  /** Wall time of the whole run, hooks included, in milliseconds. */
   durationMs: number;
-  /** Wall time of the model request alone. */
+  /** Wall time of the model request alone, in milliseconds; undefined when the run ended before the model answered. */
   modelDurationMs?: number;
 }
 
@@ -38,22 +70,36 @@ export interface RunMetrics {
 export interface RunErrorInfo {
   /** A verdict (`*_check_error`), a cancellation, or a crash in a hook, the model or other middleware. */
   type: 'input_check_error' | 'output_check_error' | 'abort_error' | 'hook_error' | 'model_error' | 'middleware_error';
+  /** The error's class name (`'InputCheckError'`, `'AbortError'`, `'TypeError'`…). */
   name: string;
+  /** The error's message (a verdict's message is the guardrail's; it never quotes blocked content). */
   message: string;
+  /** The verdict's trigger; only on `*_check_error`. */
   checkTrigger?: CheckTrigger;
+  /** The verdict's JSON-safe details (what was found and where, never the value); only on `*_check_error`. */
   additionalData?: Record<string, unknown>;
   /** The hook that raised it, when a hook did. */
   hookName?: string;
 }
 
+/**
+ * The record of one run: what `agent.run()` resolves with, what `run_completed` and `run_error` carry, and what the
+ * session keeps in `runs`. Post-hooks may edit `content`; once the run has ended it is frozen. JSON-safe.
+ */
 export interface RunOutput {
+  /** A random UUID, new for every run; every event of the run carries it. */
   runId: string;
+  /** The run's session: `RunOptions.sessionId`, or the `runId` for a one-off run (never stored). */
   sessionId: string;
+  /** The agent's `id`. */
   agentId: string;
+  /** The agent's `name`. */
   agentName: string;
+  /** `RunOptions.userId`; undefined when the run was given none. */
   userId: string | undefined;
   /** The answer. Post-hooks may edit it. Absent on a failed run. */
   content: string | undefined;
+  /** `'running'` while hooks see it; `'completed'`, `'error'` or `'cancelled'` once the run has ended. */
   status: RunStatus;
   /** The model's id. */
   model: string;
@@ -61,20 +107,32 @@ export interface RunOutput {
   input: RunInput;
   /** Messages sent to the model, plus the assistant's answer once the run has completed. */
   messages: ChatMessage[];
+  /** Token counts and durations. */
   metrics: RunMetrics;
+  /** Why the run failed (status `'error'` or `'cancelled'`); undefined otherwise. */
   error: RunErrorInfo | undefined;
   /** Epoch milliseconds. */
   createdAt: number;
 }
 
+/**
+ * A conversation as a `SessionStore` keeps it: the persisted state and the runs so far. Loaded before the pre-hooks
+ * (or started fresh) and saved after the run, failed runs included. JSON-safe.
+ */
 export interface AgentSession<State extends object = DefaultState> {
+  /** The id given as `RunOptions.sessionId`. */
   sessionId: string;
+  /** The `id` of the agent that owns the session; another agent's session is refused. */
   agentId: string;
+  /** The user of the run that started the session; undefined when it was given none. */
   userId: string | undefined;
+  /** State persisted with the session (hooks see it as `sessionState`); plain JSON data. */
   sessionState: State;
   /** Earlier runs of this session, oldest first. */
   runs: RunOutput[];
+  /** When the session was started, in epoch milliseconds. */
   createdAt: number;
+  /** When the session was last saved, in epoch milliseconds. */
   updatedAt: number;
   /** Set by the store: how many times the session was saved. `save()` refuses a session read at an older version. */
   version?: number;
@@ -95,43 +153,68 @@ export interface AgentSession<State extends object = DefaultState> {
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface DefaultState {}
+/**
+ * The shape of every agent's `dependencies` (services passed to hooks by reference), widened by declaration merging
+ * like `DefaultState`.
+ */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface DefaultDependencies {}
+/**
+ * Fields added to every `RunContext` of every agent, by declaration merging (as Koa's `DefaultContext`); see
+ * `DefaultState`.
+ */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface DefaultContext {}
 
+/** Free-form run metadata: the agent's `metadata` with the run's merged over it; saved in no session, passed to hooks. */
 export type Metadata = Record<string, unknown>;
 
 /** Where an agent writes debug lines and warnings (default: `console`). */
 export interface Logger {
+  /** A debug line (with `debugMode` on): a hook's duration and outcome, the model call, the verdict. */
   debug(message: string, ...rest: unknown[]): void;
+  /** Something went wrong that does not fail the run: a listener threw, a background hook failed unobserved. */
   warn(message: string, ...rest: unknown[]): void;
 }
 
 /** What a run knows of its agent: hooks read these (the `Agent` itself is passed, and has more). */
 export interface AgentRef {
+  /** The agent's `id`: where its sessions are stored. */
   readonly id: string;
+  /** The agent's `name`, as shown in outputs and events. */
   readonly name: string;
+  /** The system message; undefined when the agent has none. */
   readonly instructions: string | undefined;
-  readonly model: { readonly id: string };
+  /** The agent's model. */
+  readonly model: {
+    /** The model's id, as in `RunOutput.model`. */
+    readonly id: string;
+  };
 }
 
 /** Koa's `ctx`: one per run, shared by every hook and middleware of that run. */
 export interface BaseRunContext<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+  /** The run's id, as in `RunOutput.runId` and every event. */
   readonly runId: string;
+  /** The agent running this run. */
   readonly agent: AgentRef;
   /** The run's input; pre-hooks edit it, the model sees what they left. */
   input: RunInput;
   /** The run's record; the model and post-hooks fill it. */
   readonly output: RunOutput;
+  /** The run's session, loaded (or started) before the pre-hooks; saved after the run. */
   readonly session: AgentSession<State>;
   /** The session state: persisted with the session (the same object as the hooks' `sessionState`). */
   sessionState: State;
   /** Per-run scratch space for middleware and hooks, as Koa's `ctx.state`: never persisted, never sent anywhere. */
   state: Record<string, unknown>;
+  /** Services by reference: the agent's `dependencies` with the run's merged over them. */
   dependencies: Deps;
+  /** The agent's `metadata` with the run's merged over it. */
   metadata: Metadata;
+  /** `RunOptions.userId`; undefined when the run was given none. */
   readonly userId: string | undefined;
+  /** Whether debug lines are logged for this run: `RunOptions.debugMode`, else the agent's (default false). */
   readonly debugMode: boolean;
   /** Aborted when the caller cancels the run. Pass it to your own I/O. */
   readonly signal: AbortSignal;
@@ -148,6 +231,7 @@ export type RunContext<
   Vars extends object = {},
 > = BaseRunContext<State, Deps> & DefaultContext & Vars;
 
+/** Runs the rest of the chain; resolves when it is done (in a streaming run, when the model's stream has ended). */
 export type Next = () => Promise<void>;
 
 /**
@@ -169,16 +253,25 @@ export type Middleware<State extends object = DefaultState, Deps extends object 
 /** The one argument object a pre-hook receives. Destructure what you need. */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface PreHookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> {
+  /** `'pre'`: this is a pre-hook call (guardrails branch on it). */
   readonly phase: 'pre';
   /** The input. Edit `runInput.inputContent` (or assign a new `runInput`): the model sees what the pre-hooks left. */
   runInput: RunInput;
+  /** The agent running the hook (the `Agent` itself, typed as what a hook needs). */
   agent: AgentRef;
+  /** The run's session (as `RunContext.session`). */
   session: AgentSession<State>;
+  /** The session state, persisted with the session; edit it in place. The same object as `runContext.sessionState`. */
   sessionState: State;
+  /** Services by reference (as `RunContext.dependencies`). */
   dependencies: Deps;
+  /** The run's metadata (as `RunContext.metadata`). */
   metadata: Metadata;
+  /** The run's user; undefined when it was given none. */
   userId: string | undefined;
+  /** Whether this run logs debug lines (as `RunContext.debugMode`). */
   debugMode: boolean;
+  /** The run's whole context (Koa's `ctx`), for what the named arguments do not cover, such as `state` and `signal`. */
   runContext: RunContext<State, Deps, Vars>;
 }
 
@@ -189,10 +282,13 @@ export interface PostHookArgs<
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   Vars extends object = {},
 > extends Omit<PreHookArgs<State, Deps, Vars>, 'phase'> {
+  /** `'post'`: this is a post-hook call (guardrails branch on it). */
   readonly phase: 'post';
+  /** The run's output. Edit `runOutput.content` to change the answer; the caller and the session get what the post-hooks left. */
   runOutput: RunOutput;
 }
 
+/** What a guardrail's `check` receives: pre-hook or post-hook arguments; `phase` tells which. */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type HookArgs<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> =
   PreHookArgs<State, Deps, Vars> | PostHookArgs<State, Deps, Vars>;

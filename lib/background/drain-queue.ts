@@ -15,8 +15,10 @@ import type { BackgroundExecutor, BackgroundFailureReason, BackgroundJob } from 
 import { checkOptions, describe, is, type Rule } from '../options.ts';
 import { Ring } from './ring.ts';
 
+/** What a full `DrainQueue` does with a new job; see `DrainQueueOptions.overflow`. */
 export type OverflowPolicy = 'wait' | 'reject' | 'drop-oldest';
 
+/** Options of `new DrainQueue(options)`, all optional. */
 export interface DrainQueueOptions {
   /** Jobs holding a slot at once (default 64: background hooks are mostly I/O, so a slot is mostly waiting). */
   concurrency?: number;
@@ -35,15 +37,20 @@ export interface DrainQueueOptions {
   timeoutMs?: number;
 }
 
+/** The events a `DrainQueue` emits itself: the agent's three background events, same payloads. */
 export type BackgroundEvents = Pick<AgentEvents, 'background_hook_started' | 'background_hook_completed' | 'background_hook_failed'>;
 
+/** Counters of a `DrainQueue` since it was built (`queue.stats`); each only grows. */
 export interface BackgroundStats {
   /** Jobs taken into the queue (refused ones excluded). */
   accepted: number;
+  /** Jobs that got a slot and began. */
   started: number;
+  /** Jobs that finished without error. */
   completed: number;
   /** Threw or rejected. */
   failed: number;
+  /** Async jobs that did not settle within their `timeoutMs`. */
   timedOut: number;
   /** Refused: queue full under `'reject'`, or closed. */
   rejected: number;
@@ -69,10 +76,30 @@ const timeout: Rule = (v) =>
 
 const RULES = { concurrency: is.positiveInt, maxQueued: is.positiveInt, overflow: is.oneOf(...POLICIES), timeoutMs: timeout };
 
+/**
+ * The in-process queue that runs background hooks after their run has succeeded: at most `concurrency` at once,
+ * at most `maxQueued` waiting (then `overflow` applies), each bounded by `timeoutMs`. Jobs start on a
+ * `setImmediate`, so the caller has its result first. No job is ever lost silently: every failure is counted and
+ * reported (`background_hook_failed` on the agent and on the queue; with no listener, a warning to the agent's
+ * `logger`), and none becomes an unhandled rejection. Each agent gets its own unless given one; share one between
+ * agents to share the limits.
+ *
+ * @example
+ * const queue = new DrainQueue({ concurrency: 8, maxQueued: 1_000, overflow: 'reject', timeoutMs: 5_000 });
+ * const agent = new Agent({ model, postHooks: [hook({ runInBackground: true })(logAnalytics)], backgroundQueue: queue });
+ * process.on('SIGTERM', async () => {
+ *   await queue.close(); // refuse new jobs, finish the accepted ones
+ *   process.exit(0);
+ * });
+ */
 export class DrainQueue extends SafeEmitter<BackgroundEvents> implements BackgroundExecutor {
+  /** Jobs that may hold a slot at once (default 64). */
   readonly concurrency: number;
+  /** Jobs that may wait for a slot before `overflow` applies (default 10,000). */
   readonly maxQueued: number;
+  /** What a full queue does with a new job (default `'wait'`). */
   readonly overflow: OverflowPolicy;
+  /** Default bound on an async job, in milliseconds (default 30,000; `Infinity`: none). A job's own `timeoutMs` wins. */
   readonly timeoutMs: number;
 
   private readonly queue = new Ring<BackgroundJob>();
@@ -98,6 +125,11 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     batches: 0,
   };
 
+  /**
+   * Validates the options at once (a wrong one throws `HookchainConfigError`).
+   *
+   * @param options Limits and overflow policy; all optional.
+   */
   constructor(options?: DrainQueueOptions) {
     super();
     const {
@@ -127,10 +159,12 @@ export class DrainQueue extends SafeEmitter<BackgroundEvents> implements Backgro
     return this.waiters.length;
   }
 
+  /** True once `close()` has been called: new jobs are refused (reported as `'rejected'`). */
   get closed(): boolean {
     return this.isClosed;
   }
 
+  /** A copy of the counters, taken now. */
   get stats(): Readonly<BackgroundStats> {
     return { ...this.counts };
   }

@@ -29,8 +29,11 @@ export type BackgroundFailureReason = 'error' | 'timeout' | 'rejected' | 'droppe
 
 /** Called by the executor; a reporter that throws is isolated (it can neither fail the job nor the queue). */
 export interface BackgroundReporter {
+  /** The job got a slot and is starting. `jobId` numbers jobs within the executor. */
   started(job: BackgroundJob, jobId: number): void;
+  /** The job finished without error after `durationMs` milliseconds. */
   completed(job: BackgroundJob, jobId: number, durationMs: number): void;
+  /** The job failed, timed out, or was refused or dropped; `error` says what happened. Always called. */
   failed(job: BackgroundJob, jobId: number, error: unknown, reason: BackgroundFailureReason): void;
   /**
    * Optional: false when nobody would see `started`/`completed` now, so the executor may skip those calls and the
@@ -39,6 +42,10 @@ export interface BackgroundReporter {
   wantsProgress?(): boolean;
 }
 
+/**
+ * Where an agent's background hooks run (`AgentOptions.backgroundQueue`). `DrainQueue` is the built-in; implement
+ * this to run them elsewhere (a distributed queue, a worker pool).
+ */
 export interface BackgroundExecutor {
   /**
    * Accept a job. May return a promise to apply backpressure (the flushing run waits for room); that promise never

@@ -17,6 +17,11 @@ export type EventMapOf<Events> = { [K in keyof Events]: [Events[K]] };
 type Name<Events> = EventEmitter.EventNames<EventMapOf<Events>>;
 type ListenerOf<Events, T extends Name<Events>> = EventEmitter.EventListener<EventMapOf<Events>, T>;
 
+/**
+ * A typed eventemitter3 emitter whose listeners cannot break the caller of `emit`: each is called in its own
+ * try/catch (async ones' rejections are caught too), and failures go to `onListenerError`. `Agent` and
+ * `DrainQueue` are ones.
+ */
 export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<Events>> {
   /**
    * Event → its listeners in registration order. An event without listeners has no entry, so `hasListeners` is one
@@ -38,22 +43,36 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
     return this.#table[event] !== undefined;
   }
 
+  /**
+   * Adds a listener for `event`. It is called synchronously with the event's payload and never awaited; if it
+   * throws or rejects, `onListenerError` is told and the other listeners still run.
+   *
+   * @param event The event name, such as `'run_completed'`.
+   * @param fn The listener; receives the payload.
+   * @param context `this` inside the listener (default: the emitter).
+   */
   override on<T extends Name<Events>>(event: T, fn: ListenerOf<Events, T>, context?: unknown): this {
     super.on(event, fn, context); // first: it throws a TypeError for a non-function, before anything is recorded
     this.#add(event, fn, context, false);
     return this;
   }
 
+  /** Same as `on`. */
   override addListener<T extends Name<Events>>(event: T, fn: ListenerOf<Events, T>, context?: unknown): this {
     return this.on(event, fn, context);
   }
 
+  /** Like `on`, but the listener is removed before its first call. */
   override once<T extends Name<Events>>(event: T, fn: ListenerOf<Events, T>, context?: unknown): this {
     super.once(event, fn, context);
     this.#add(event, fn, context, true);
     return this;
   }
 
+  /**
+   * Removes the listeners of `event` that match `fn` (and `context`, and `once` when given); without `fn`, all of
+   * them.
+   */
   override removeListener<T extends Name<Events>>(event: T, fn?: ListenerOf<Events, T>, context?: unknown, once?: boolean): this {
     super.removeListener(event, fn, context, once);
     const list = this.#table[event];
@@ -65,10 +84,12 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
     return this;
   }
 
+  /** Same as `removeListener`. */
   override off<T extends Name<Events>>(event: T, fn?: ListenerOf<Events, T>, context?: unknown, once?: boolean): this {
     return this.removeListener(event, fn, context, once);
   }
 
+  /** Removes every listener of `event`, or of every event when `event` is undefined. */
   override removeAllListeners(event?: Name<Events>): this {
     super.removeAllListeners(event);
     if (event === undefined) this.#table = Object.create(null) as Record<PropertyKey, readonly Listener[] | undefined>;
@@ -77,6 +98,10 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
   }
 
   // Method parameters are bivariant, so this one-payload signature can stand in for eventemitter3's generic one.
+  /**
+   * Calls the listeners of `event` with the payload, each isolated. Returns true when there were any. Used by
+   * hookchain; application code listens rather than emits.
+   */
   override emit(event: PropertyKey, ...args: unknown[]): boolean {
     if (typeof event !== 'string') return false; // every event name here is a string
     const list = this.#table[event];

@@ -6,6 +6,7 @@ import { InputCheckError, OutputCheckError, type CheckErrorOptions } from '../er
 import { checkOptions, is, isPlainObject, type Rules } from '../options.ts';
 import type { HookArgs, RunContext } from '../types.ts';
 
+/** The options every guardrail takes (built-ins add their own): name, fail-open and timeout. */
 export interface GuardrailOptions {
   /** Name in events and errors; defaults to the class name. */
   name?: string;
@@ -26,6 +27,7 @@ export interface ChunkCheckArgs {
   readonly released: string;
   /** True on the last call of the stream: nothing may be held back any more. */
   readonly final: boolean;
+  /** The streaming run's context (its `signal` aborts when the run is cancelled). */
   readonly runContext: RunContext;
 }
 
@@ -48,13 +50,36 @@ export function isGuardrail(value: unknown): value is BaseGuardrail {
   return value !== null && typeof value === 'object' && (value as { [GUARDRAIL]?: unknown })[GUARDRAIL] === true;
 }
 
+/**
+ * The base of every guardrail: extend it and implement `check` (and optionally `checkChunk`). An instance goes in
+ * `preHooks` (it checks the input) or `postHooks` (it checks the output); it always runs inline and fails closed,
+ * and cannot be made a background hook. Block by throwing a verdict (`reject` picks the right one), mask by
+ * mutating the content, pass by returning.
+ *
+ * @example
+ * class NoCompetitors extends BaseGuardrail {
+ *   check(args: HookArgs) {
+ *     const text = args.phase === 'pre' ? String(args.runInput.inputContent) : (args.runOutput.content ?? '');
+ *     if (/acme corp/i.test(text)) this.reject(args, 'Competitor mentioned', { checkTrigger: CheckTrigger.OFF_TOPIC });
+ *   }
+ * }
+ * const agent = new Agent({ model, preHooks: [new NoCompetitors()], postHooks: [new NoCompetitors({ failOpen: true })] });
+ */
 export abstract class BaseGuardrail {
+  /** Name in events, logs and `RunErrorInfo.hookName`: the `name` option, else the class name. */
   readonly name: string;
+  /** Whether a crash or timeout of this guardrail lets the run go on (with `hook_failed`); default false. Verdicts always block. */
   readonly failOpen: boolean;
+  /** Bound on one `check` call, in milliseconds; undefined: no bound. */
   readonly timeoutMs: number | undefined;
   /** How many already-released characters `checkChunk` wants to see in `released` (look-behind). */
   readonly chunkLookBehind: number = 0;
 
+  /**
+   * Checks `name`, `failOpen` and `timeoutMs` (a subclass may keep options of its own in the same object).
+   *
+   * @param options `name` (default: the class name), `failOpen` (default false), `timeoutMs` (default: none).
+   */
   constructor(options: GuardrailOptions = {}) {
     // A subclass may keep options of its own in the same object, so only these three are checked here (the
     // built-ins check all of theirs, unknown names included). `timeoutMs` must be a timer Node honours: a longer
@@ -78,12 +103,15 @@ export abstract class BaseGuardrail {
    */
   checkChunk?(args: ChunkCheckArgs): ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
-  /** Throws the verdict that fits the phase: `InputCheckError` for input, `OutputCheckError` for output. */
   /** Recognised by brand, so `instanceof BaseGuardrail` holds for another copy's guardrails too. */
   static [Symbol.hasInstance](value: unknown): boolean {
     return Function.prototype[Symbol.hasInstance].call(this, value) || (this === BaseGuardrail && isGuardrail(value));
   }
 
+  /**
+   * Throws the verdict that fits the phase: `InputCheckError` for input (`phase: 'pre'`), `OutputCheckError` for
+   * output (`'post'`, and in `checkChunk`, where there is no `args`: pass `{ phase: 'post' }`).
+   */
   protected reject(args: Pick<HookArgs, 'phase'>, message: string, options?: CheckErrorOptions): never {
     throw args.phase === 'pre' ? new InputCheckError(message, options) : new OutputCheckError(message, options);
   }

@@ -17,6 +17,7 @@ import { locationOf, readTarget, textSegments } from './text.ts';
 export { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
 export { normalizeText as normalizeForInjection } from './injection/normalize.ts';
 
+/** Options of `new PromptInjectionGuardrail(options)`: the common guardrail options plus the phrase list. */
 export interface PromptInjectionGuardrailOptions extends GuardrailOptions {
   /** Replace the default rules with these phrases (matched on the normal form at a word start) or RegExps. */
   patterns?: PatternInput[];
@@ -33,10 +34,28 @@ const OWNER = 'PromptInjectionGuardrail';
 const patternList: Rule = (v) => (Array.isArray(v) ? undefined : 'an array of phrase strings or RegExps');
 const RULES: Rules = { ...GUARDRAIL_OPTION_RULES, patterns: patternList, extraPatterns: patternList, maxPatternLength: is.positiveInt };
 
+/**
+ * Blocks input (as a pre-hook), output (as a post-hook) and streamed output that contains a known prompt-injection
+ * or jailbreak phrase ("ignore previous instructions", "developer mode"…), matched after normalisation (NFKD with
+ * accents dropped, case, zero-width characters, leetspeak and look-alike letters folded, punctuation runs read as
+ * one space), with `PROMPT_INJECTION` and the matched rule in `additionalData.rule`. A phrase list, not a
+ * classifier: it catches the common wordings and their disguises, not novel attacks.
+ *
+ * @example
+ * const agent = new Agent({
+ *   model,
+ *   preHooks: [new PromptInjectionGuardrail({ extraPatterns: ['reveal your system prompt', /\bDAN mode\b/] })],
+ * });
+ */
 export class PromptInjectionGuardrail extends BaseGuardrail {
   private readonly matcher: InjectionMatcher;
   private readonly stream: InjectionStream;
 
+  /**
+   * Validates the options and compiles the patterns at once (a bad pattern throws `HookchainConfigError`).
+   *
+   * @param options `patterns` to replace the defaults, `extraPatterns` to add to them; every option is optional.
+   */
   constructor(options: PromptInjectionGuardrailOptions = {}) {
     super(options);
     const {

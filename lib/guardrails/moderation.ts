@@ -21,15 +21,22 @@ import { imageUrls, readTarget, textSegments } from './text.ts';
 
 export { MODERATION_CATEGORIES, ModerationUnavailableError, type ModerationCategory } from './moderation/verdict.ts';
 
+/** What is sent to the Moderations endpoint: the text, or text and image parts. */
 type ModerationInput = string | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[];
 
 /** What the guardrail needs of a client: `openai`'s `OpenAI`, or anything shaped like its `moderations`. */
 export interface ModerationClient {
+  /** OpenAI's Moderations resource. */
   moderations: {
+    /** Classifies `input` with `model`; resolves with the API's answer (`{ results: [...] }`). */
     create(body: { model: string; input: ModerationInput }, options?: { signal?: AbortSignal; timeout?: number }): PromiseLike<unknown>;
   };
 }
 
+/**
+ * Options of `new OpenAIModerationGuardrail(options)`: the common guardrail options (its `timeoutMs` also bounds
+ * each request) plus the model, categories and client.
+ */
 export interface OpenAIModerationGuardrailOptions extends GuardrailOptions {
   /** Default `'omni-moderation-latest'` (text and images). */
   model?: string;
@@ -39,6 +46,7 @@ export interface OpenAIModerationGuardrailOptions extends GuardrailOptions {
   client?: ModerationClient;
   /** Defaults to `OPENAI_API_KEY`. */
   apiKey?: string;
+  /** An OpenAI-compatible endpoint. Defaults to `OPENAI_BASE_URL`, then OpenAI. */
   baseURL?: string;
   /** Retries of the created client on 5xx and connection errors (openai's default: 2). */
   maxRetries?: number;
@@ -63,13 +71,35 @@ const RULES: Rules = {
   streamBatchChars: is.positiveInt,
 };
 
+/**
+ * Sends input (as a pre-hook), output (as a post-hook) and streamed output (in sentence batches) to OpenAI's
+ * Moderations endpoint, text and images, and blocks what it flags (`INPUT_NOT_ALLOWED` / `OUTPUT_NOT_ALLOWED`, with
+ * the flagged `categories` and `categoryScores` in `additionalData`). An endpoint failure, a timeout or an
+ * unreadable answer fails the run with `ModerationUnavailableError` (fail closed) unless built with
+ * `failOpen: true`. `openai` is loaded on the first request.
+ *
+ * @example
+ * const agent = new Agent({
+ *   model,
+ *   preHooks: [new OpenAIModerationGuardrail({ raiseForCategories: ['self-harm/intent', 'violence'] })],
+ *   postHooks: [new OpenAIModerationGuardrail({ timeoutMs: 2_000 })],
+ * });
+ */
 export class OpenAIModerationGuardrail extends BaseGuardrail {
+  /** The moderation model (default `'omni-moderation-latest'`). */
   readonly model: string;
+  /** The categories that block; undefined (default): any flag blocks. */
   readonly raiseForCategories: readonly ModerationCategory[] | undefined;
   private readonly raiseFor: ReadonlySet<string> | undefined;
   private readonly client: ModerationClient;
   private readonly batchChars: number;
 
+  /**
+   * Validates the options at once; the client is created (and `openai` loaded) on the first request. Without `client`,
+   * an API key must be available (`apiKey` or `OPENAI_API_KEY`) unless `baseURL` points at a local server.
+   *
+   * @param options Every option is optional.
+   */
   constructor(options: OpenAIModerationGuardrailOptions = {}) {
     super(options);
     const {

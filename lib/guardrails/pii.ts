@@ -15,6 +15,7 @@ import { locationOf, readTarget, rewriteText, textSegments, writeTarget, type Te
 export { PII_ENTITIES, type PiiEntity } from './pii/types.ts';
 export type { MaskStyle } from './pii/scan.ts';
 
+/** Options of `new PIIDetectionGuardrail(options)`: the common guardrail options plus what to find and how to mask it. */
 export interface PIIDetectionGuardrailOptions extends GuardrailOptions {
   /** Mask what is found instead of blocking the run. Default false (block). */
   maskPii?: boolean;
@@ -52,13 +53,34 @@ const RULES: Rules = {
   customPatternMaxLength: is.positiveInt,
 };
 
+/**
+ * Finds personal data — SSN, credit card (Luhn-checked), IBAN (checksum), email, IP address, phone — in the input
+ * (as a pre-hook), the output (as a post-hook) and streamed output, in every message and text part. By default it
+ * blocks with `PII_DETECTED` (`additionalData.detectedPii` lists the types, `findings` their offsets, never the
+ * values); with `maskPii` it masks them in place and the run goes on. Linear time on any input.
+ *
+ * @example
+ * const agent = new Agent({
+ *   model,
+ *   preHooks: [new PIIDetectionGuardrail({ maskPii: true, mask: 'placeholder' })], // 'a@b.com' → '<EMAIL>'
+ *   postHooks: [new PIIDetectionGuardrail({ entities: ['CREDIT_CARD', 'SSN'] })], // block these in answers
+ * });
+ */
 export class PIIDetectionGuardrail extends BaseGuardrail {
+  /** True: mask what is found; false (default): block the run. */
   readonly maskPii: boolean;
+  /** The built-in entity types this guardrail looks for (default: all of `PII_ENTITIES`). */
   readonly entities: readonly PiiEntity[];
+  /** How masked text looks (default `'asterisk'`). */
   readonly mask: MaskStyle;
   private readonly scanner: PiiScanner;
   private readonly stream: PiiStream;
 
+  /**
+   * Validates the options and compiles `customPatterns` at once (a bad pattern throws `HookchainConfigError`).
+   *
+   * @param options What to look for and whether to mask; every option is optional.
+   */
   constructor(options: PIIDetectionGuardrailOptions = {}) {
     super(options);
     const {

@@ -8,15 +8,20 @@
  */
 import type { ChatMessage, ContentPart, HookArgs } from '../types.ts';
 
+/** The content a guardrail checks: the input (a string or chat messages) or the output (a string). */
 export type CheckedContent = string | ChatMessage[];
 
 /** Where one piece of text came from: the whole string, or a message (and part) of a message array. */
 export interface TextLocation {
+  /** Index of the message in the message array; undefined for a plain string. */
   messageIndex?: number;
+  /** Index of the text part in that message's `content`; undefined when the content is a string. */
   partIndex?: number;
 }
 
+/** One checked piece of text and where it came from. */
 export interface TextSegment extends TextLocation {
+  /** The text itself. */
   text: string;
 }
 

@@ -9,6 +9,10 @@ import { describe, is } from '../options.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
 import type { DefaultDependencies, DefaultState, PostHookArgs, PreHookArgs } from '../types.ts';
 
+/**
+ * Options of `hook(options)`, `hook.pre(options)` and `hook.post(options)`, all optional. Guardrails take `name`,
+ * `failOpen` and `timeoutMs` in their constructor instead.
+ */
 export interface HookOptions {
   /** Name in events and errors; defaults to the function's name. */
   name?: string;
@@ -25,8 +29,10 @@ export interface HookOptions {
 const KNOWN_OPTIONS = new Set(['name', 'failOpen', 'timeoutMs', 'runInBackground', 'everyChunk']);
 
 // `any` keeps hook functions assignable whatever argument type they declare (bivariance on purpose).
+/** Any hook function, whatever argument type it declares. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type HookFn = (args: any) => unknown;
+/** A chunk check written as a function, for `hook({ everyChunk: true })`: the guardrail's `checkChunk` signature. */
 export type ChunkHookFn = (args: ChunkCheckArgs) => ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
 export const HOOK_OPTIONS: unique symbol = Symbol.for('hookchain.hookOptions');

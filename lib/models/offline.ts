@@ -5,7 +5,9 @@
 import type { ChatMessage } from '../types.ts';
 import type { Model, ModelRequest, ModelResponse, ModelStreamChunk } from './model.ts';
 
+/** Options of `new OfflineModel(options)`, all optional. */
 export interface OfflineModelOptions {
+  /** The model id reported in `RunOutput.model` (default `'offline'`). */
   id?: string;
   /** Builds the answer from the messages; the default echoes the last user message in a polite sentence. */
   reply?: string | ((messages: ChatMessage[]) => string);
@@ -15,12 +17,30 @@ export interface OfflineModelOptions {
   chunkDelayMs?: number;
 }
 
+/**
+ * A deterministic model with no network, for tests, examples and benchmarks: it answers with a fixed string or a
+ * function of the messages (by default it echoes the last user message), streams it in `chunkSize` pieces and
+ * reports a rough token count (about 4 characters a token). Never used unless you construct it.
+ *
+ * @example
+ * const agent = new Agent({
+ *   model: new OfflineModel({ reply: (messages) => `You said ${messages.length} things`, chunkSize: 4 }),
+ *   postHooks: [new PIIDetectionGuardrail()],
+ * });
+ * const out = await agent.run('hi');
+ */
 export class OfflineModel implements Model {
+  /** The model id (default `'offline'`). */
   readonly id: string;
   private readonly reply: (messages: ChatMessage[]) => string;
   private readonly chunkSize: number;
   private readonly chunkDelayMs: number;
 
+  /**
+   * Builds the model; nothing is validated beyond a `chunkSize` of at least 1.
+   *
+   * @param options The reply, id and streaming pace; all optional.
+   */
   constructor(options: OfflineModelOptions = {}) {
     this.id = options.id ?? 'offline';
     const reply = options.reply ?? defaultReply;
@@ -29,12 +49,14 @@ export class OfflineModel implements Model {
     this.chunkDelayMs = options.chunkDelayMs ?? 0;
   }
 
+  /** Answers at once; rejects with the signal's reason when the run is already cancelled. */
   invoke(request: ModelRequest): Promise<ModelResponse> {
     if (request.signal.aborted) return Promise.reject(request.signal.reason);
     const content = this.reply(request.messages);
     return Promise.resolve({ content, usage: usageOf(request.messages, content) });
   }
 
+  /** Yields the answer in `chunkSize` pieces (after `chunkDelayMs` each), then a usage chunk; stops when the run is cancelled. */
   async *stream(request: ModelRequest): AsyncIterable<ModelStreamChunk> {
     const content = this.reply(request.messages);
     for (let i = 0; i < content.length; i += this.chunkSize) {

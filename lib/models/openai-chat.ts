@@ -14,6 +14,11 @@ import { OPENAI_CLIENT_RULES, openAIClient, type LazyOpenAIClient, type OpenAICl
 /** Extra Chat Completions parameters (temperature, max_tokens, …) passed through as they are. */
 export type OpenAIChatParams = Omit<Partial<ChatCompletionCreateParamsBase>, 'model' | 'messages' | 'stream' | 'stream_options'>;
 
+/**
+ * Options of `new OpenAIChat(options)`: the model `id`, the client options (`client` or `apiKey`/`baseURL`,
+ * `timeoutMs`, `maxRetries`) and any Chat Completions parameter (`temperature`, `max_tokens`…), passed through
+ * unchecked. `model`, `messages`, `stream` and `stream_options` are set by `OpenAIChat` and refused.
+ */
 export interface OpenAIChatOptions extends OpenAIChatParams, OpenAIClientOptions {
   /** Model id, e.g. 'gpt-4o-mini' (or the local server's model name). */
   id: string;
@@ -40,11 +45,28 @@ const RESERVED: Readonly<Record<string, string>> = {
   stream_options: 'streaming runs always ask for usage',
 };
 
+/**
+ * A model over OpenAI's Chat Completions, through the official `openai` client (an optional peer dependency,
+ * loaded on the first request). `agent.run()` makes one request; `agent.stream()` streams it and asks for usage.
+ * Point `baseURL` at Ollama, vLLM, LM Studio or any OpenAI-compatible server.
+ *
+ * @example
+ * const model = new OpenAIChat({ id: 'gpt-4o-mini', temperature: 0.2 }); // key from OPENAI_API_KEY
+ * const local = new OpenAIChat({ id: 'llama3.2', baseURL: 'http://127.0.0.1:11434/v1' }); // no key needed
+ * const agent = new Agent({ name: 'support', model });
+ */
 export class OpenAIChat implements Model {
+  /** The model id sent to the API, such as `'gpt-4o-mini'`; reported in `RunOutput.model`. */
   readonly id: string;
   private readonly openai: LazyOpenAIClient;
   private readonly params: OpenAIChatParams;
 
+  /**
+   * Checks the options at once (a missing `id`, a `client` together with `apiKey`, no API key for OpenAI itself);
+   * `openai` is loaded on the first request.
+   *
+   * @param options `id` is required; the rest is optional.
+   */
   constructor(options: OpenAIChatOptions) {
     // checkOptions says what was passed instead of an object; below it checks the own options only.
     if (!isPlainObject(options)) checkOptions(OWNER, options, RULES, ['id']);
@@ -65,6 +87,7 @@ export class OpenAIChat implements Model {
     return this.openai.get();
   }
 
+  /** One Chat Completions request (`stream: false`); rejects with the client's error. */
   async invoke(request: ModelRequest): Promise<ModelResponse> {
     const client = await this.openai.get();
     const completion = await client.chat.completions.create(
@@ -80,6 +103,7 @@ export class OpenAIChat implements Model {
     };
   }
 
+  /** One streamed Chat Completions request, read as fast as the run consumes it; usage comes with the last chunk. */
   async *stream(request: ModelRequest): AsyncIterable<ModelStreamChunk> {
     const client = await this.openai.get();
     const stream = await client.chat.completions.create(

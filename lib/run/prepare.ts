@@ -14,9 +14,14 @@ import type { AgentSession, ChatMessage, ContentPart, DefaultDependencies, Defau
 import { nextRunId } from './ids.ts';
 import { RunState, type RunEngine } from './state.ts';
 
+/**
+ * Per-run options of `agent.run(input, options)` and `agent.stream(input, options)`; all optional. An unknown
+ * option is an error.
+ */
 export interface RunOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
   /** Load, continue and save this session. Without it the run is a one-off: nothing is loaded or stored. */
   sessionId?: string;
+  /** Who the run is for: in `RunOutput.userId`, the hooks' `userId`, events and a new session. */
   userId?: string;
   /** Merged shallowly over the stored session state. */
   sessionState?: Partial<State>;

@@ -14,6 +14,11 @@ import type { RunEngine } from './state.ts';
 /** Events waiting for a slow consumer before the model read pauses. */
 const HIGH_WATER_MARK = 64;
 
+/**
+ * What `agent.stream()` returns: an async iterable of `RunEvent`s (iterate it once) plus `finalOutput`. It is not
+ * thenable itself. The run starts when the first event (or `finalOutput`) is asked for; breaking out of the loop
+ * cancels it. A failed run yields `run_error`, then the loop throws the run's error.
+ */
 export interface RunStream extends AsyncIterable<RunEvent> {
   /** Settles with the run: the final output (post-hook edits included) or the error that stopped it. */
   readonly finalOutput: Promise<RunOutput>;

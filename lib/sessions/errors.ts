@@ -4,6 +4,7 @@
  */
 import { HookchainError, brand } from '../errors.ts';
 
+/** The `code` of a `SessionStoreError`: what is wrong with the stored data or the store. */
 export type SessionStoreErrorCode =
   /** The file is not a SQLite database, or SQLite found it damaged. */
   | 'CORRUPT_DATABASE'
@@ -22,6 +23,11 @@ export type SessionStoreErrorCode =
   /** `close()` was called. */
   | 'STORE_CLOSED';
 
+/**
+ * A session store could not read or write (a corrupt or foreign file, a newer schema, a value JSON cannot keep, a
+ * closed store…). `code` says which; the message names the session or file and the fix. The store changed
+ * nothing.
+ */
 export class SessionStoreError extends HookchainError {
   declare readonly code: SessionStoreErrorCode;
   /** The session concerned, when one is. */
@@ -31,6 +37,13 @@ export class SessionStoreError extends HookchainError {
   /** `UNSERIALIZABLE`: where the offending value is, e.g. `sessionState.cart[3].self`. */
   readonly jsonPath: string | undefined;
 
+  /**
+   * Thrown by the stores; a custom store may throw it too, with one of the codes.
+   *
+   * @param code What is wrong.
+   * @param message What happened, naming the session or file and the fix.
+   * @param details `sessionId`, `path` and `jsonPath` where they apply; `cause`: the underlying error.
+   */
   constructor(
     code: SessionStoreErrorCode,
     message: string,
@@ -54,6 +67,14 @@ export class SessionConflictError extends SessionStoreError {
   /** The version the store holds now. */
   readonly storedVersion: number;
 
+  /**
+   * Thrown by `save()` through `nextSessionVersion`.
+   *
+   * @param sessionId The session concerned.
+   * @param expectedVersion The version the caller read (0: it believed the session new).
+   * @param storedVersion The version the store holds now.
+   * @param path The database file, for a file store.
+   */
   constructor(sessionId: string, expectedVersion: number, storedVersion: number, path?: string) {
     super(
       'SESSION_CONFLICT',

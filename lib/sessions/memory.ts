@@ -17,15 +17,33 @@ import {
   type SessionSummary,
 } from './store.ts';
 
+/** Options of `new MemorySessionStore(options)`. */
 export interface MemorySessionStoreOptions {
   /** Most sessions kept; the least recently used goes first (default 10,000). */
   maxSessions?: number;
 }
 
+/**
+ * Sessions in a `Map` in this process: the default store. It keeps what a JSON store would read back (so switching
+ * to `SqliteSessionStore` changes nothing) and evicts the least recently used session past `maxSessions`.
+ * Everything is lost on restart. Synchronous: no microtask per run.
+ *
+ * @example
+ * const store = new MemorySessionStore({ maxSessions: 50_000 });
+ * const agent = new Agent({ model, sessionStore: store });
+ * await agent.run('Hi, I am Ada', { sessionId: 's1', userId: 'ada' });
+ * store.listSessions({ userId: 'ada' }); // [{ sessionId: 's1', runCount: 1, … }]
+ */
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, AgentSession>();
+  /** Most sessions kept (default 10,000); past it the least recently used (by `get`/`save`) is evicted. */
   readonly maxSessions: number;
 
+  /**
+   * Validates the options at once.
+   *
+   * @param options `maxSessions` (default 10,000).
+   */
   constructor(options?: MemorySessionStoreOptions) {
     const { maxSessions = 10_000 } = checkOptions<MemorySessionStoreOptions>('new MemorySessionStore()', options, {
       maxSessions: is.positiveInt,
@@ -33,6 +51,7 @@ export class MemorySessionStore implements SessionStore {
     this.maxSessions = maxSessions;
   }
 
+  /** Sessions kept now. */
   get size(): number {
     return this.sessions.size;
   }
@@ -66,6 +85,7 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
+  /** Removes the session; an unknown id does nothing. */
   delete(sessionId: string): void {
     checkSessionId(sessionId, 'MemorySessionStore.delete()');
     this.sessions.delete(sessionId);

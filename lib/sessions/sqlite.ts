@@ -23,6 +23,7 @@ import {
   type SessionSummary,
 } from './store.ts';
 
+/** Options of `new SqliteSessionStore(options)`; `path` is required. */
 export interface SqliteSessionStoreOptions {
   /** The database file, created (with its directory) when missing; ':memory:' for a private in-memory database. */
   path: string;
@@ -47,13 +48,32 @@ interface CachedRuns {
   runs: RunOutput[];
 }
 
+/**
+ * Sessions in one SQLite file, through Node's built-in `node:sqlite` (nothing to compile or download): they
+ * survive a restart, and several processes may share the file (a conflicting save throws `SessionConflictError`).
+ * Each run is appended as a row; parsed runs are cached and revalidated on every `get`. Every call is synchronous
+ * and blocks the event loop while it runs. Call `close()` when done.
+ *
+ * @example
+ * const store = new SqliteSessionStore({ path: '.hookchain/sessions.db' }); // file and directory created if missing
+ * const agent = new Agent({ model, sessionStore: store, addHistoryToContext: true });
+ * await agent.run('My order is 1234', { sessionId: 's1', userId: 'ada' });
+ * store.close();
+ */
 export class SqliteSessionStore implements SessionStore {
+  /** The database file (or `':memory:'`). */
   readonly path: string;
   private db: DatabaseSync | undefined;
   private sql: Statements | undefined;
   private readonly cache = new Map<string, CachedRuns>();
   private readonly cacheSessions: number;
 
+  /**
+   * Opens (or creates) the database now: a bad path, a damaged or foreign file or a newer schema throws a
+   * `SessionStoreError` here, not at the first run.
+   *
+   * @param options `path` (required), `busyTimeoutMs`, `cacheSessions`.
+   */
   constructor(options: SqliteSessionStoreOptions) {
     const {
       path,
@@ -153,6 +173,7 @@ export class SqliteSessionStore implements SessionStore {
     this.cacheSaved(id, read, version, runs, from);
   }
 
+  /** Removes the session and its runs in one transaction; an unknown id does nothing. */
   delete(sessionId: string): void {
     checkSessionId(sessionId, 'SqliteSessionStore.delete()');
     const sql = this.open();

@@ -9,19 +9,28 @@ import type { AgentSession, RunOutput } from '../types.ts';
 import { SessionConflictError } from './errors.ts';
 import { assertStorable } from './storable.ts';
 
+/** A value, or a promise of it: a store may answer synchronously (no microtask) or asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** One line of `listSessions()`: what a session picker needs, without the runs. */
 export interface SessionSummary {
+  /** The session's id. */
   sessionId: string;
+  /** The agent that owns it. */
   agentId: string;
+  /** Its user; undefined when it has none. */
   userId: string | undefined;
+  /** How many runs it holds. */
   runCount: number;
+  /** When it was started, in epoch milliseconds. */
   createdAt: number;
+  /** When it was last saved, in epoch milliseconds. */
   updatedAt: number;
 }
 
+/** What `listSessions()` selects: one user's sessions, optionally of one agent. */
 export interface ListSessionsOptions {
+  /** Whose sessions; required (sessions without a user are not listed). */
   userId: string;
   /** Only this agent's sessions. */
   agentId?: string;
@@ -29,6 +38,11 @@ export interface ListSessionsOptions {
   limit?: number;
 }
 
+/**
+ * Where an agent keeps its sessions (`AgentOptions.sessionStore`). `MemorySessionStore` is the default,
+ * `SqliteSessionStore` keeps them in a file; implement this for another database (docs/sessions.md, "Writing a
+ * store"). Every method may answer synchronously or with a promise.
+ */
 export interface SessionStore {
   /**
    * The session with its `version` set, or undefined when there is none. The returned object belongs to the caller:
@@ -42,6 +56,7 @@ export interface SessionStore {
    * run already stored at the same position with the same `runId` may be assumed unchanged.
    */
   save(session: AgentSession): MaybePromise<void>;
+  /** Removes the session and its runs; deleting an unknown id does nothing. */
   delete(sessionId: string): MaybePromise<void>;
   /** A user's sessions, most recently updated first. */
   listSessions(options: ListSessionsOptions): MaybePromise<SessionSummary[]>;

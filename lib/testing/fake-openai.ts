@@ -7,11 +7,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 
+/** A Chat Completions request body as the fake server received it (the fields a test usually reads, and the rest). */
 export interface ChatRequestBody {
+  /** The model id the client asked for. */
   model: string;
-  messages: { role: string; content: unknown }[];
+  /** The messages sent, as the client serialised them. */
+  messages: {
+    /** `'system'`, `'user'`, `'assistant'`… */
+    role: string;
+    /** A string, or an array of content parts. */
+    content: unknown;
+  }[];
+  /** True for a streaming request. */
   stream?: boolean;
-  stream_options?: { include_usage?: boolean };
+  /** Streaming options the client sent. */
+  stream_options?: {
+    /** True when the client asked for a final usage chunk (`OpenAIChat` always does). */
+    include_usage?: boolean;
+  };
   [key: string]: unknown;
 }
 
@@ -19,39 +32,75 @@ export interface ChatRequestBody {
 export type ChatReply =
   | string
   | {
+      /** The answer's text (default: the `chunks` joined, else `''`). */
       content?: string;
       /** Exact SSE chunks (default: `content` cut into `chunkSize` pieces). */
       chunks?: string[];
+      /** Characters per streamed chunk when `chunks` is not given (default 4). */
       chunkSize?: number;
-      /** Pause before each streamed chunk. */
+      /** Pause before each streamed chunk, in ms (default 0). */
       chunkDelayMs?: number;
-      /** Pause before answering at all. */
+      /** Pause before answering at all, in ms (default 0). */
       delayMs?: number;
       /** Answer with this HTTP status and body instead (e.g. 500). */
       status?: number;
+      /** The JSON body sent with `status` (default: an OpenAI-style `{ error: { message, type } }`). */
       body?: unknown;
-      usage?: { prompt_tokens: number; completion_tokens: number };
+      /** Token counts to report (default: about one token per 4 characters of the messages and the answer). */
+      usage?: {
+        /** Reported as the prompt tokens. */
+        prompt_tokens: number;
+        /** Reported as the completion tokens. */
+        completion_tokens: number;
+      };
     };
+/** How the fake server answers chat requests: one scripted reply for all, or a function of each request body. */
 export type ChatHandler = ChatReply | ((body: ChatRequestBody) => ChatReply | Promise<ChatReply>);
 
+/** One scripted Moderations result; what is left out is filled in as the API would (nothing flagged, low scores). */
 export interface ModerationResultInput {
+  /** The result's `flagged` (default: true when any category is). */
   flagged?: boolean;
   /** Category name (API spelling, e.g. 'self-harm/intent') → flagged. Unlisted categories are false. */
   categories?: Record<string, boolean>;
+  /** Category name → score (default: 0.9 for a flagged category, 0.001 otherwise). */
   categoryScores?: Record<string, number>;
 }
+/**
+ * A scripted Moderations answer: one result, several results (one per input), an HTTP failure, a delay before a
+ * result, or a raw body (to test malformed answers).
+ */
 export type ModerationReply =
   | ModerationResultInput
   | ModerationResultInput[]
-  | { status: number; body?: unknown }
-  | { delayMs: number; then?: ModerationResultInput }
-  | { raw: string };
+  | {
+      /** Answer with this HTTP status instead (e.g. 500). */
+      status: number;
+      /** The JSON body sent with it (default: an OpenAI-style `{ error: { message, type } }`). */
+      body?: unknown;
+    }
+  | {
+      /** Wait this long first, in ms; nothing is sent if the client hung up meanwhile. */
+      delayMs: number;
+      /** The result sent after the delay (default: nothing flagged). */
+      then?: ModerationResultInput;
+    }
+  | {
+      /** Send this text as the body, with status 200, as it is. */
+      raw: string;
+    };
+/** How the fake server answers a Moderations request: a function of the request's `input` and whole body. */
 export type ModerationHandler = (input: unknown, body: Record<string, unknown>) => ModerationReply | Promise<ModerationReply>;
 
+/** One request the fake server received (`fake.requests`), in arrival order. */
 export interface RecordedRequest {
+  /** The HTTP method, such as `'POST'`. */
   method: string;
+  /** The request path, such as `'/v1/chat/completions'`. */
   path: string;
+  /** The parsed JSON body (the raw text if it was not JSON; undefined if empty). */
   body: unknown;
+  /** The request headers, lower-cased names (e.g. `authorization`). */
   headers: Record<string, string | string[] | undefined>;
   /** The client hung up before the answer was complete (an aborted request). */
   aborted: boolean;
@@ -79,9 +128,16 @@ export const MODERATION_CATEGORIES = [
   'violence/graphic',
 ] as const;
 
+/**
+ * A running fake OpenAI server (from `startFakeOpenAI`). Script its answers with `setReply`/`setModeration`, point
+ * a client at `baseURL` (or use `client()`), then read `requests`. Close it when the test ends.
+ */
 export class FakeOpenAI {
+  /** The server's base URL, `http://127.0.0.1:<port>/v1`: pass it as `baseURL` to `OpenAIChat` or the `openai` client. */
   readonly baseURL: string;
+  /** An API key to give the client (`'test-key'`); the server accepts any. */
   readonly apiKey = 'test-key';
+  /** Every request received so far, oldest first (chat, moderation and unknown routes). */
   readonly requests: RecordedRequest[] = [];
   private chat: ChatHandler;
   private moderation: ModerationHandler;
@@ -96,10 +152,12 @@ export class FakeOpenAI {
     this.moderation = options.moderation ?? (() => ({ flagged: false }));
   }
 
+  /** Replaces how chat requests are answered, from the next request on. */
   setReply(handler: ChatHandler): void {
     this.chat = handler;
   }
 
+  /** Replaces how Moderations requests are answered, from the next request on. */
   setModeration(handler: ModerationHandler): void {
     this.moderation = handler;
   }
@@ -114,6 +172,7 @@ export class FakeOpenAI {
     return new OpenAI({ apiKey: this.apiKey, baseURL: this.baseURL, maxRetries: 0, timeout: options.timeoutMs ?? 10_000 });
   }
 
+  /** Stops the server, cutting open connections; resolves once it is closed. */
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -207,6 +266,7 @@ export class FakeOpenAI {
   }
 }
 
+/** Options of `startFakeOpenAI(options)`, both optional. */
 export interface FakeOpenAIOptions {
   /** Chat answers (default: echoes the last user message as `echo: …`). */
   reply?: ChatHandler;
@@ -214,7 +274,17 @@ export interface FakeOpenAIOptions {
   moderation?: ModerationHandler;
 }
 
-/** Starts the server on an ephemeral 127.0.0.1 port. Close it in your test's teardown. */
+/**
+ * Starts a fake OpenAI server on an ephemeral 127.0.0.1 port: Chat Completions (plain and streaming) and
+ * Moderations, answered as scripted, every request recorded. Close it in your test's teardown.
+ *
+ * @example
+ * const fake = await startFakeOpenAI({ reply: 'Your order shipped.' });
+ * const agent = new Agent({ model: new OpenAIChat({ id: 'gpt-4o-mini', baseURL: fake.baseURL, apiKey: fake.apiKey }) });
+ * await agent.run('Where is my order?');
+ * expect(fake.chatRequests()[0].messages.at(-1)).toEqual({ role: 'user', content: 'Where is my order?' });
+ * await fake.close();
+ */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   // The handler needs the instance, and the instance needs the bound port: requests only arrive after both exist.
   const holder: { fake?: FakeOpenAI } = {};

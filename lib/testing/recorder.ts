@@ -22,7 +22,9 @@ const ALL_EVENTS: AgentEventName[] = [
   'background_hook_failed',
 ];
 
+/** What `recordEvents` returns: the events seen so far and views of them. */
 export interface EventRecorder {
+  /** Every event recorded so far, in order, tagged with its `type` as `agent.stream()` yields them. */
   readonly events: RunEvent[];
   /** Event names in order, e.g. ['run_started', 'pre_hook_started', …]. */
   names(): string[];
@@ -33,6 +35,19 @@ export interface EventRecorder {
 }
 
 // Agents of any state/dependency types: the recorder only reads events.
+/**
+ * Records every event of `agent` (from now until `stop()`), optionally only those of the runs `only` accepts, so
+ * a test can assert what happened and in which order without spying on internals.
+ *
+ * @param agent The agent to listen to.
+ * @param only Keeps the events of a run when it returns true for the run's id (default: all runs).
+ *
+ * @example
+ * const recorder = recordEvents(agent); // an agent without hooks
+ * await agent.run('hello');
+ * expect(recorder.names()).toEqual(['run_started', 'model_request_started', 'model_request_completed', 'run_completed']);
+ * recorder.stop();
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function recordEvents(agent: Agent<any, any>, only?: (runId: string) => boolean): EventRecorder {
   const events: RunEvent[] = [];
@@ -53,6 +68,10 @@ export function recordEvents(agent: Agent<any, any>, only?: (runId: string) => b
   };
 }
 
+/**
+ * The hook steps among `events`, in order: `'pre:started:name'`, `'pre:completed:name'`, `'post:…'`,
+ * `'failed:name'`, `'background:started|completed|failed:name'`. Other events are skipped.
+ */
 export function hookSteps(events: readonly RunEvent[]): string[] {
   const out: string[] = [];
   for (const e of events) {
@@ -96,7 +115,15 @@ export function assertOrder(actual: readonly string[], expected: readonly string
   }
 }
 
-/** Throws unless the hooks completed in exactly this order (by name, whatever the phase). */
+/**
+ * Throws unless the hooks completed in exactly this order (by name, whatever the phase; pre- and post-hooks only,
+ * not background ones). The error shows both lists.
+ *
+ * @example
+ * const recorder = recordEvents(agent);
+ * await agent.run('hello');
+ * expectHookOrder(recorder, ['PromptInjectionGuardrail', 'validateLength', 'checkTone']);
+ */
 export function expectHookOrder(recorder: EventRecorder, expected: readonly string[]): void {
   const completed = recorder.events
     .filter((e) => e.type === 'pre_hook_completed' || e.type === 'post_hook_completed')

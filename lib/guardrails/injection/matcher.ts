@@ -8,10 +8,13 @@ import { patternFailed } from '../pii/custom.ts';
 import { normalizePattern, normalizeText } from './normalize.ts';
 import { phraseSource, type InjectionRule } from './rules.ts';
 
+/** A prompt-injection match, as `PromptInjectionGuardrail.detect()` returns it: which rule, and where in the normal form. */
 export interface InjectionMatch {
   /** The rule's name; for a phrase, the phrase as given. */
   rule: string;
+  /** Offset of the match in the normal form of the text (not in the original text). */
   start: number;
+  /** Offset just past the match in the normal form. */
   end: number;
 }
 
@@ -28,6 +31,10 @@ function foldSource(source: string): string {
   return source.replace(/\\[pP]\{[^}]*\}|l/g, (m) => (m === 'l' ? 'i' : m));
 }
 
+/**
+ * A prompt-injection pattern: a phrase (matched on the normal form, at a word start) or a RegExp (made
+ * case-insensitive and run on the normal form).
+ */
 export type PatternInput = string | RegExp;
 
 export class InjectionMatcher {

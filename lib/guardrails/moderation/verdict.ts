@@ -6,6 +6,7 @@
  */
 import { HookchainError, brand } from '../../errors.ts';
 
+/** The Moderations API's 13 category names, in its spelling (`'self-harm/intent'`, not `self_harm_intent`). */
 export const MODERATION_CATEGORIES = [
   'sexual',
   'sexual/minors',
@@ -21,10 +22,17 @@ export const MODERATION_CATEGORIES = [
   'violence',
   'violence/graphic',
 ] as const;
+/** One of `MODERATION_CATEGORIES`, as `raiseForCategories` takes them. */
 export type ModerationCategory = (typeof MODERATION_CATEGORIES)[number];
 
 /** The endpoint failed, timed out or answered something unreadable. Not a verdict: the run fails closed. */
 export class ModerationUnavailableError extends HookchainError {
+  /**
+   * Thrown by `OpenAIModerationGuardrail` when it cannot get a readable verdict.
+   *
+   * @param message What failed and how to fix it.
+   * @param options `cause`: the client's error, kept as `error.cause`.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super('MODERATION_UNAVAILABLE', message, options);
   }

@@ -14,6 +14,10 @@ import { scanSsn } from './ssn.ts';
 import type { Emit, PiiEntity, PiiSpan } from './types.ts';
 import { PII_ENTITIES } from './types.ts';
 
+/**
+ * How `PIIDetectionGuardrail` masks: `'asterisk'` replaces each character with `*` (same length); `'placeholder'`
+ * writes the type once, such as `<EMAIL>`, for a whole run of overlapping findings.
+ */
 export type MaskStyle = 'asterisk' | 'placeholder';
 
 const SCANNERS: Record<PiiEntity, ((text: string, emit: Emit) => void)[]> = {

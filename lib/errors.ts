@@ -112,14 +112,9 @@ export interface CheckErrorOptions {
   additionalData?: Record<string, unknown>;
   /** The underlying error, kept as `error.cause`. */
   cause?: unknown;
-  /**
-   * `OutputCheckError` only: ask the model for another answer, with this error's message as feedback
-   * (needs `maxOutputRetries` on the agent).
-   */
-  retry?: boolean;
 }
 
-const CHECK_OPTIONS = new Set(['checkTrigger', 'additionalData', 'cause', 'retry']);
+const CHECK_OPTIONS = new Set(['checkTrigger', 'additionalData', 'cause']);
 
 abstract class CheckError extends HookchainError {
   /** Agno's `type` string: `'input_check_error'` or `'output_check_error'`. */
@@ -172,9 +167,6 @@ function checkVerdictOptions(owner: string, message: unknown, options: CheckErro
   if (data !== undefined && (data === null || typeof data !== 'object' || Array.isArray(data))) {
     throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(): additionalData must be a plain object of JSON-safe details`);
   }
-  if (options.retry !== undefined && typeof options.retry !== 'boolean') {
-    throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(): retry must be true or false`);
-  }
 }
 
 /**
@@ -192,17 +184,10 @@ export class InputCheckError extends CheckError {
    * A verdict on the input. Throw it from a pre-hook (or a guardrail's `check`) to stop the run before the model.
    *
    * @param message Why the input was refused; shown to the caller and in `run_error` (do not quote sensitive input).
-   * @param options `checkTrigger` (default `CheckTrigger.INPUT_NOT_ALLOWED`), `additionalData`, `cause`. `retry`
-   *   is refused: it applies to `OutputCheckError` only.
+   * @param options `checkTrigger` (default `CheckTrigger.INPUT_NOT_ALLOWED`), `additionalData`, `cause`.
    */
   constructor(message: string, options?: CheckErrorOptions) {
     super('INPUT_CHECK_ERROR', message, CheckTrigger.INPUT_NOT_ALLOWED, options, 'InputCheckError');
-    if (options?.retry !== undefined) {
-      throw new HookchainConfigError(
-        'INVALID_OPTION',
-        'new InputCheckError(): retry applies to OutputCheckError only (the model answers again)',
-      );
-    }
   }
 }
 brand(InputCheckError);
@@ -212,23 +197,20 @@ brand(InputCheckError);
  *
  * @example
  * const noRefunds = ({ runOutput }: PostHookArgs) => {
- *   if (runOutput.content?.includes('refund')) throw new OutputCheckError('No refund promises', { retry: true });
+ *   if (runOutput.content?.includes('refund')) throw new OutputCheckError('No refund promises');
  * };
  */
 export class OutputCheckError extends CheckError {
   /** Agno's `type` string; also `RunErrorInfo.type` in `run_error`. */
   readonly type = 'output_check_error' as const;
-  /** Ask for another answer (with `maxOutputRetries` on the agent) instead of failing at once. */
-  readonly retry: boolean;
   /**
    * A verdict on the output. Throw it from a post-hook, a guardrail's `check` or a chunk check.
    *
    * @param message Why the answer was refused; shown to the caller and in `run_error` (never quote the blocked text).
-   * @param options `checkTrigger` (default `CheckTrigger.OUTPUT_NOT_ALLOWED`), `additionalData`, `cause`, `retry`.
+   * @param options `checkTrigger` (default `CheckTrigger.OUTPUT_NOT_ALLOWED`), `additionalData`, `cause`.
    */
   constructor(message: string, options?: CheckErrorOptions) {
     super('OUTPUT_CHECK_ERROR', message, CheckTrigger.OUTPUT_NOT_ALLOWED, options, 'OutputCheckError');
-    this.retry = options?.retry === true;
   }
 }
 brand(OutputCheckError);

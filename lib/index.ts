@@ -6,7 +6,7 @@
 export { Agent, type AgentOptions, type PostHook, type PreHook, type UseOptions } from './agent.ts';
 export type { RunOptions } from './run/prepare.ts';
 export type { RunStream } from './run/stream.ts';
-export { hook, type HookOptions } from './hooks/hook.ts';
+export { hook, type ChunkHookFn, type HookOptions } from './hooks/hook.ts';
 export {
   CheckTrigger,
   HookTimeoutError,
@@ -29,7 +29,7 @@ export { SqliteSessionStore, type SqliteSessionStoreOptions } from './sessions/s
 export type { SessionStore } from './sessions/store.ts';
 export { DrainQueue, type DrainQueueOptions } from './background/drain-queue.ts';
 export type { BackgroundExecutor } from './background/executor.ts';
-export type { AgentEvents, AgentEventName, RunEvent } from './events/types.ts';
+export type { AgentEvents, AgentEventName, HookEventPayload, RunEvent } from './events/types.ts';
 export type {
   AgentRef,
   AgentSession,

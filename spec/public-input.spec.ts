@@ -64,7 +64,6 @@ const construction: [string, () => unknown, RegExp][] = [
     /checkTrigger must be one of 'off_topic'.*CheckTrigger\.\*\), got "offtopic"/,
   ],
   ['an unknown verdict option', () => new OutputCheckError('x', { trigger: CheckTrigger.OFF_TOPIC } as never), /unknown option "trigger"/],
-  ['retry on an input verdict', () => new InputCheckError('x', { retry: true }), /retry applies to OutputCheckError only/],
 ];
 
 describe('construction rejects bad input, naming the culprit and the fix', () => {

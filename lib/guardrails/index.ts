@@ -9,3 +9,5 @@ export { MODERATION_CATEGORIES, ModerationUnavailableError, OpenAIModerationGuar
 export type { ModerationCategory, ModerationClient, OpenAIModerationGuardrailOptions } from './moderation.ts';
 export { imageUrls, readTarget, rewriteText, textSegments, writeTarget } from './text.ts';
 export type { CheckedContent, TextSegment } from './text.ts';
+export type { InjectionMatch, PatternInput } from './injection/matcher.ts';
+export type { PiiSpan } from './pii/types.ts';

@@ -143,7 +143,7 @@ export class FakeOpenAI {
   private moderation: ModerationHandler;
   private readonly server: Server;
 
-  /** @internal use startFakeOpenAI() */
+  /** Not for direct use: call `startFakeOpenAI()`, which starts the server and builds this. */
   constructor(server: Server, options: FakeOpenAIOptions) {
     this.server = server;
     const { port } = server.address() as AddressInfo;

@@ -10,11 +10,11 @@
 import compose from 'koa-compose';
 import { RUN, type Context } from '../context.ts';
 import { HookchainConfigError } from '../errors.ts';
-import type { ChunkCheckArgs } from '../guardrails/base.ts';
+import type { ChunkCheckResult } from '../guardrails/base.ts';
 import { describe } from '../options.ts';
-import type { Next } from '../types.ts';
+import type { HookArgs, Next } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
-import { runHook, runStep, type HookRun } from './run-hook.ts';
+import { completed, failClosed, isThenable, started, withTimeout, type HookRun } from './run-hook.ts';
 
 export type Layer = (ctx: Context, next: Next) => Promise<void> | void;
 
@@ -44,9 +44,9 @@ export function buildChain(plan: LayerPlan): (ctx: Context) => Promise<void> {
   const toModel =
     pre.length === 0 && holdPre === undefined
       ? (ctx: Context) => callLayer(terminal, ctx)
-      : (ctx: Context) => runPre(ctx, ctx[RUN] as HookRun, pre, 0, holdPre, () => callLayer(terminal, ctx));
+      : (ctx: Context) => new PhaseLoop(ctx, ctx[RUN] as HookRun, pre, holdPre, () => callLayer(terminal, ctx)).start();
   if (post.length === 0) return toModel;
-  return (ctx) => toModel(ctx).then(() => runPost(ctx, ctx[RUN] as HookRun, post, 0));
+  return (ctx) => toModel(ctx).then(() => new PhaseLoop(ctx, ctx[RUN] as HookRun, post, undefined, undefined).start());
 }
 
 function callLayer(layer: Layer, ctx: Context): Promise<void> {
@@ -74,47 +74,121 @@ export function buildLayers(plan: LayerPlan): Layer[] {
 
 function preLayer(hooks: readonly CompiledHook[], holdPre: ((ctx: Context) => void) | undefined): Layer {
   return function pre_hooks(ctx, next) {
-    return runPre(ctx, ctx[RUN] as HookRun, hooks, 0, holdPre, next);
+    return new PhaseLoop(ctx, ctx[RUN] as HookRun, hooks, holdPre, next).start();
   };
 }
 
-/** Pre-hooks from `i` on; sync ones in the loop, an async one resumes the loop when it settles. */
-function runPre(
-  ctx: Context,
-  run: HookRun,
-  hooks: readonly CompiledHook[],
-  i: number,
-  holdPre: ((ctx: Context) => void) | undefined,
-  next: Next,
-): Promise<void> {
-  const args = run.preArgs();
-  for (; i < hooks.length; i++) {
-    const hook = hooks[i]!;
-    let pending: Promise<void> | undefined;
+function postLayer(hooks: readonly CompiledHook[]): Layer {
+  return function post_hooks(ctx, next) {
+    return next().then(() => new PhaseLoop(ctx, ctx[RUN] as HookRun, hooks, undefined, undefined).start());
+  };
+}
+
+/**
+ * One phase's hooks for one run, in declared order. Sync hooks run in the loop; an async hook resumes it through
+ * two continuations bound once per run, so each async hook costs the one `then` it needs and no closure.
+ * Pre-hooks end with `next()` (the rest of the chain); post-hooks run after it and end the chain.
+ */
+class PhaseLoop {
+  private i = 0;
+  private t0 = 0;
+  private readonly ctx: Context;
+  private readonly run: HookRun;
+  private readonly hooks: readonly CompiledHook[];
+  private readonly holdPre: ((ctx: Context) => void) | undefined;
+  private readonly next: Next | undefined;
+  private readonly args: HookArgs<object, object>;
+  private readonly resume: () => Promise<void> | undefined;
+  private readonly fail: (error: unknown) => Promise<void> | undefined;
+
+  constructor(ctx: Context, run: HookRun, hooks: readonly CompiledHook[], holdPre: ((ctx: Context) => void) | undefined, next: Next | undefined) {
+    this.ctx = ctx;
+    this.run = run;
+    this.hooks = hooks;
+    this.holdPre = holdPre;
+    this.next = next;
+    this.args = next !== undefined ? run.preArgs() : run.postArgs();
+    this.resume = () => {
+      completed(this.run, this.hooks[this.i]!, this.t0);
+      return this.advance();
+    };
+    this.fail = (error) => {
+      failClosed(this.run, this.hooks[this.i]!, error, this.hooks[this.i]!.phase, this.t0);
+      return this.advance();
+    };
+  }
+
+  start(): Promise<void> {
     try {
-      pending = runHook(run, hook, args);
+      return this.loop() ?? RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
-    if (pending !== undefined) {
-      const at = i;
-      return pending.then(() => {
-        // A pre-hook may assign a new `runInput` instead of editing it: the model sees what the pre-hooks left.
-        if (args.runInput !== ctx.input) adoptInput(ctx, run, args, hook);
-        return runPre(ctx, run, hooks, at + 1, holdPre, next);
-      });
-    }
-    if (args.runInput !== ctx.input) {
+  }
+
+  /** The hook at `i` has finished (or failed open): check what it left, then go on with the next. */
+  private advance(): Promise<void> | undefined {
+    this.after(this.hooks[this.i]!);
+    this.i++;
+    return this.loop();
+  }
+
+  private loop(): Promise<void> | undefined {
+    const { run, hooks } = this;
+    for (; this.i < hooks.length; this.i++) {
+      const hook = hooks[this.i]!;
+      const t0 = started(run, hook);
+      let result: unknown;
       try {
-        adoptInput(ctx, run, args, hook);
+        result = this.call(hook);
       } catch (error) {
-        return Promise.reject(error);
+        failClosed(run, hook, error, hook.phase, t0);
+        this.after(hook);
+        continue;
       }
+      if (isThenable(result)) {
+        this.t0 = t0;
+        const settled = hook.timeoutMs === undefined ? result : withTimeout(result, hook.name, hook.timeoutMs);
+        return Promise.resolve(settled).then(this.resume, this.fail);
+      }
+      completed(run, hook, t0);
+      this.after(hook);
+    }
+    if (this.next === undefined) return undefined;
+    if (this.holdPre !== undefined) this.holdPre(this.ctx);
+    return this.next();
+  }
+
+  private call(hook: CompiledHook): unknown {
+    if (hook.phase === 'pre') return hook.call!(this.args);
+    const { ctx, run } = this;
+    const text = ctx.output.content;
+    // A guardrail with a chunk check already saw every streamed character; re-check only if an earlier post-hook
+    // changed the text since (the moderation guardrail would otherwise pay for a second API call).
+    if (hook.chunk !== undefined && run.checkedText !== undefined && text === run.checkedText) return undefined;
+    if (hook.call !== undefined) return hook.call(this.args);
+    // An `everyChunk` function, in a run that did not stream (or whose text a post-hook changed): it sees the whole
+    // output as one final chunk.
+    if (text === undefined) return undefined;
+    const result = hook.chunk!({ text, released: '', final: true, runContext: ctx as never });
+    const apply = (r: ChunkCheckResult | void) => {
+      if (r && typeof r.text === 'string') ctx.output.content = r.text;
+    };
+    return isThenable(result) ? Promise.resolve(result).then(apply) : apply(result);
+  }
+
+  /** What every hook leaves is checked before the next one sees it. */
+  private after(hook: CompiledHook): void {
+    if (hook.phase === 'pre') {
+      // A pre-hook may assign a new `runInput` instead of editing it: the model sees what the pre-hooks left.
+      if (this.args.runInput !== this.ctx.input) adoptInput(this.ctx, this.run, this.args, hook);
+    } else {
+      checkContent(this.ctx, this.run, hook);
     }
   }
-  if (holdPre !== undefined) holdPre(ctx);
-  return next();
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 function adoptInput(ctx: Context, run: HookRun, args: { runInput: unknown }, hook: CompiledHook): void {
   const input = args.runInput as { inputContent?: unknown } | null;
@@ -130,59 +204,6 @@ function adoptInput(ctx: Context, run: HookRun, args: { runInput: unknown }, hoo
   ctx.input = input as Context['input'];
 }
 
-function postLayer(hooks: readonly CompiledHook[]): Layer {
-  return function post_hooks(ctx, next) {
-    return next().then(() => runPost(ctx, ctx[RUN] as HookRun, hooks, 0));
-  };
-}
-
-/** Post-hooks from `i` on, in declared order, once the rest of the chain has returned. */
-function runPost(ctx: Context, run: HookRun, hooks: readonly CompiledHook[], i: number): Promise<void> | undefined {
-  for (; i < hooks.length; i++) {
-    const hook = hooks[i]!;
-    const pending = hook.call === undefined ? runChunkHook(ctx, run, hook) : runPostHook(ctx, run, hook);
-    if (pending !== undefined) {
-      const at = i;
-      return pending.then(() => {
-        checkContent(ctx, run, hook);
-        return runPost(ctx, run, hooks, at + 1);
-      });
-    }
-    checkContent(ctx, run, hook);
-  }
-  return undefined;
-}
-
-function runPostHook(ctx: Context, run: HookRun, hook: CompiledHook): Promise<void> | undefined {
-  // A guardrail with a chunk check already saw every streamed character; re-check only if an earlier post-hook
-  // changed the text since (the moderation guardrail would otherwise pay for a second API call).
-  if (hook.chunk !== undefined && run.checkedText !== undefined && ctx.output.content === run.checkedText) {
-    return runStep(run, hook, noop, undefined);
-  }
-  return runHook(run, hook, run.postArgs());
-}
-
-/** An `everyChunk` function: in a run that did not stream (or whose text a post-hook changed) it sees the whole output as one final chunk. */
-function runChunkHook(ctx: Context, run: HookRun, hook: CompiledHook): Promise<void> | undefined {
-  const output = ctx.output;
-  const text = output.content;
-  if (text === undefined || text === run.checkedText) return runStep(run, hook, noop, undefined);
-  const args: ChunkCheckArgs = { text, released: '', final: true, runContext: ctx as never };
-  return runStep(
-    run,
-    hook,
-    (a: ChunkCheckArgs) => {
-      const result = hook.chunk!(a);
-      const apply = (r: typeof result) => {
-        const verdict = r as { text?: string } | void;
-        if (verdict && typeof verdict.text === 'string') output.content = verdict.text;
-      };
-      return result instanceof Promise ? result.then(apply) : apply(result);
-    },
-    args,
-  );
-}
-
 /** `content` stays text, so that every later output check sees what it became. */
 function checkContent(ctx: Context, run: HookRun, hook: CompiledHook): void {
   const content = ctx.output.content as unknown;
@@ -194,4 +215,3 @@ function checkContent(ctx: Context, run: HookRun, hook: CompiledHook): void {
   );
 }
 
-function noop(): void {}

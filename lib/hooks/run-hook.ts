@@ -58,9 +58,7 @@ export function runStep<A>(
   args: A,
   next?: () => Promise<void>,
 ): Promise<void> | undefined {
-  const started = hook.phase === 'pre' ? 'pre_hook_started' : 'post_hook_started';
-  if (run.wants(started)) run.emit(started, { runId: run.runId, hookName: hook.name });
-  const t0 = run.debug ? performance.now() : 0;
+  const t0 = started(run, hook);
   let result: unknown;
   try {
     result = step(args);
@@ -85,7 +83,14 @@ export function runStep<A>(
   return next === undefined ? undefined : next();
 }
 
-function completed(run: HookRun, hook: CompiledHook, t0: number): void {
+/** Reports a hook's start; returns its start time in debug mode (else 0). */
+export function started(run: HookRun, hook: CompiledHook): number {
+  const event = hook.phase === 'pre' ? 'pre_hook_started' : 'post_hook_started';
+  if (run.wants(event)) run.emit(event, { runId: run.runId, hookName: hook.name });
+  return run.debug ? performance.now() : 0;
+}
+
+export function completed(run: HookRun, hook: CompiledHook, t0: number): void {
   if (run.debug) debugLine(run, hook, hook.phase, 'passed', t0);
   const name = hook.phase === 'pre' ? 'pre_hook_completed' : 'post_hook_completed';
   if (run.wants(name)) run.emit(name, { runId: run.runId, hookName: hook.name });

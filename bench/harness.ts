@@ -1,4 +1,5 @@
 /** Tiny timing harness: medians over rounds, so a noisy shared machine moves the spread, not the number. */
+import { pathToFileURL } from 'node:url';
 
 export interface Row {
   [column: string]: string | number;
@@ -32,14 +33,8 @@ export function gc(): void {
 
 export function printTable(title: string, rows: Row[]): void {
   if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!);
-  const cells = rows.map((row) => columns.map((c) => format(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(columns));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of cells) console.log(line(r));
+  printed.push({ title, rows });
+  console.log(`\n${tableLines(title, rows).join('\n')}`);
 }
 
 function format(value: string | number | undefined): string {
@@ -50,3 +45,87 @@ function format(value: string | number | undefined): string {
 }
 
 export const us = (ns: number) => ns / 1_000;
+
+/** Nearest-rank percentile (p in 0..100) of a sample. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** True when `moduleUrl` is the script Node was started with: lets each bench file run alone (`npm run profile`). */
+export function isMain(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href;
+}
+
+/** A target of issue #11: a limit on a measured value, or on its ratio to a floor measured in the same run. */
+export interface TargetSpec {
+  /** What is promised, as printed, e.g. 'async hook ≤ 1.2× a plain koa-compose layer'. */
+  name: string;
+  measured: number;
+  unit: string;
+  /** The floor this is compared with (same unit), and what it is. */
+  floor?: { label: string; value: number };
+  /** Which number the limit applies to: the measured value (default) or measured ÷ floor. */
+  on?: 'value' | 'ratio';
+  limit: number;
+  /** 'max': measured must be ≤ limit (default); 'min': ≥ limit. */
+  kind?: 'max' | 'min';
+}
+
+/**
+ * The one place a verdict is decided. A missed target prints a reason placeholder for whoever reads the run to fill
+ * in (docs/performance.md explains the ones we know).
+ */
+export function target(spec: TargetSpec): Row {
+  const { name, measured, unit, floor, on = 'value', limit, kind = 'max' } = spec;
+  const ratio = floor !== undefined && floor.value !== 0 ? measured / floor.value : undefined;
+  const judged = on === 'ratio' ? ratio : measured;
+  const met = judged !== undefined && Number.isFinite(judged) && (kind === 'max' ? judged <= limit : judged >= limit);
+  return {
+    target: name,
+    measured: `${format(measured)} ${unit}`,
+    floor: floor === undefined ? '—' : `${format(floor.value)} ${unit} (${floor.label})`,
+    ratio: ratio === undefined ? '—' : `${ratio.toFixed(2)}×`,
+    verdict: met
+      ? 'met'
+      : `**missed** (${on === 'ratio' ? `${format(judged ?? NaN)}×` : format(measured)} vs ${kind === 'max' ? '≤' : '≥'} ${limit}): reason: …`,
+  };
+}
+
+/**
+ * Median ns per call of each operation, measured interleaved: every round runs each operation `perRound` times in
+ * turn, so a neighbour's burst on the shared machine hits all of them alike instead of one configuration.
+ */
+export async function interleavedNs<K extends string>(
+  ops: Record<K, () => Promise<unknown> | unknown>,
+  options: { rounds?: number; perRound?: number; warmup?: number } = {},
+): Promise<Record<K, number>> {
+  const { rounds = 15, perRound = 2_000, warmup = 1_000 } = options;
+  const keys = Object.keys(ops) as K[];
+  for (const k of keys) for (let i = 0; i < warmup; i++) await ops[k]();
+  const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let r = 0; r < rounds; r++) {
+    // Rotate the starting operation so none always runs right after the same neighbour.
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[(r + j) % keys.length]!;
+      const op = ops[k];
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < perRound; i++) await op();
+      samples[k].push(Number(process.hrtime.bigint() - start) / perRound);
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, median(samples[k])])) as Record<K, number>;
+}
+
+/** Every table printed in this process, in order, so `bench/run.ts --markdown` can render them again as one document. */
+export const printed: { title: string; rows: Row[] }[] = [];
+
+/** The table as markdown lines (what printTable prints). */
+export function tableLines(title: string, rows: Row[]): string[] {
+  const columns = Object.keys(rows[0] ?? {});
+  const cells = rows.map((row) => columns.map((c) => format(row[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]) => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
+  return [`### ${title}`, '', line(columns), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)];
+}

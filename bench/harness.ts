@@ -84,8 +84,8 @@ export function target(spec: TargetSpec): Row {
   const met = judged !== undefined && Number.isFinite(judged) && (kind === 'max' ? judged <= limit : judged >= limit);
   return {
     target: name,
-    measured: `${format(measured)} ${unit}`,
-    floor: floor === undefined ? '—' : `${format(floor.value)} ${unit} (${floor.label})`,
+    measured: `${format(measured)} ${unit}`.trim(),
+    floor: floor === undefined ? '—' : `${format(floor.value)}${unit ? ` ${unit}` : ''} (${floor.label})`,
     ratio: ratio === undefined ? '—' : `${ratio.toFixed(2)}×`,
     verdict: met
       ? 'met'

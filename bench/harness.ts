@@ -34,7 +34,13 @@ export function gc(): void {
 export function printTable(title: string, rows: Row[]): void {
   if (rows.length === 0) return;
   printed.push({ title, rows });
-  console.log(`\n${tableLines(title, rows).join('\n')}`);
+  output(`\n${tableLines(title, rows).join('\n')}`);
+}
+
+let output: (text: string) => void = console.log;
+/** Where printTable writes (stderr when `bench/run.ts --markdown` keeps stdout for the generated document). */
+export function setOutput(write: (text: string) => void): void {
+  output = write;
 }
 
 function format(value: string | number | undefined): string {

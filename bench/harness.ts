@@ -47,7 +47,8 @@ function format(value: string | number | undefined): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
-  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+  const size = Math.abs(value);
+  return size >= 100 ? value.toFixed(0) : size >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
 
 export const us = (ns: number) => ns / 1_000;
@@ -111,10 +112,10 @@ export async function interleavedNs<K extends string>(
   const keys = Object.keys(ops) as K[];
   for (const k of keys) for (let i = 0; i < warmup; i++) await ops[k]();
   const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const random = seeded(1);
   for (let r = 0; r < rounds; r++) {
-    // Rotate the starting operation so none always runs right after the same neighbour.
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[(r + j) % keys.length]!;
+    // A fresh order every round, so no operation always runs right after the same neighbour (and its GC debt).
+    for (const k of shuffled(keys, random)) {
       const op = ops[k];
       const start = process.hrtime.bigint();
       for (let i = 0; i < perRound; i++) await op();
@@ -134,4 +135,26 @@ export function tableLines(title: string, rows: Row[]): string[] {
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
   return [`### ${title}`, '', line(columns), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)];
+}
+
+/** A small deterministic PRNG (mulberry32), so a run's orders are the same every time. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A shuffled copy (Fisher–Yates). */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }

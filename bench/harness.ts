@@ -78,6 +78,8 @@ export interface TargetSpec {
   limit: number;
   /** 'max': measured must be ≤ limit (default); 'min': ≥ limit. */
   kind?: 'max' | 'min';
+  /** `measured` is a difference of two timings: below zero it says the noise is larger than the effect, not "met". */
+  difference?: boolean;
 }
 
 /**
@@ -85,7 +87,7 @@ export interface TargetSpec {
  * in (docs/performance.md explains the ones we know).
  */
 export function target(spec: TargetSpec): Row {
-  const { name, measured, unit, floor, on = 'value', limit, kind = 'max' } = spec;
+  const { name, measured, unit, floor, on = 'value', limit, kind = 'max', difference = false } = spec;
   const ratio = floor !== undefined && floor.value !== 0 ? measured / floor.value : undefined;
   const judged = on === 'ratio' ? ratio : measured;
   const met = judged !== undefined && Number.isFinite(judged) && (kind === 'max' ? judged <= limit : judged >= limit);
@@ -94,9 +96,12 @@ export function target(spec: TargetSpec): Row {
     measured: `${format(measured)} ${unit}`.trim(),
     floor: floor === undefined ? '—' : `${format(floor.value)}${unit ? ` ${unit}` : ''} (${floor.label})`,
     ratio: ratio === undefined ? '—' : `${ratio.toFixed(2)}×`,
-    verdict: met
-      ? 'met'
-      : `**missed** (${on === 'ratio' ? `${format(judged ?? NaN)}×` : format(measured)} vs ${kind === 'max' ? '≤' : '≥'} ${limit}): reason: …`,
+    verdict:
+      difference && measured < 0
+        ? 'inconclusive: negative difference, noise larger than the effect (run again on a quieter machine)'
+        : met
+          ? 'met'
+          : `**missed** (${on === 'ratio' ? `${format(judged ?? NaN)}×` : format(measured)} vs ${kind === 'max' ? '≤' : '≥'} ${limit}): reason: …`,
   };
 }
 

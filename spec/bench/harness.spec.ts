@@ -49,3 +49,10 @@ describe('target', () => {
     expect(target({ name: 'n', measured: NaN, unit: 'µs', limit: 2 }).verdict).toMatch(/missed/);
   });
 });
+
+describe('target on a difference of timings', () => {
+  it('calls a negative difference inconclusive, not met', () => {
+    expect(target({ name: 'stream', measured: -0.9, unit: 'µs', limit: 0.6, difference: true }).verdict).toMatch(/^inconclusive/);
+    expect(target({ name: 'stream', measured: 0.4, unit: 'µs', limit: 0.6, difference: true }).verdict).toBe('met');
+  });
+});

@@ -16,7 +16,7 @@ export class Context implements BaseRunContext<object, object> {
   readonly output: RunOutput;
   readonly session: AgentSession<object>;
   sessionState: object;
-  state: Record<string, unknown> = {};
+  #state: Record<string, unknown> | undefined = undefined;
   dependencies: object;
   metadata: Metadata;
   readonly userId: string | undefined;
@@ -49,5 +49,14 @@ export class Context implements BaseRunContext<object, object> {
     this.debugMode = debugMode;
     this.signal = signal;
     this[RUN] = undefined;
+  }
+
+  /** Per-run scratch space, as Koa's `ctx.state`: created on first use, never persisted. */
+  get state(): Record<string, unknown> {
+    return (this.#state ??= {});
+  }
+
+  set state(value: Record<string, unknown>) {
+    this.#state = value;
   }
 }

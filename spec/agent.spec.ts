@@ -359,3 +359,17 @@ describe('outputs and isolation', () => {
     expect(rec.hookOrder()).toEqual(['pre:started:validate', 'pre:completed:validate', 'post:started:tone', 'post:completed:tone']);
   });
 });
+
+describe('a middleware that answers without the model', () => {
+  it('completes with its answer as the assistant message', async () => {
+    let modelCalls = 0;
+    const agent = new Agent({ model: { id: 'm', invoke: async () => (modelCalls++, { content: 'model' }) } });
+    agent.use(async (ctx) => {
+      ctx.output.content = 'cached answer';
+    });
+    const out = await agent.run('hello');
+    expect(modelCalls).toBe(0);
+    expect(out.content).toBe('cached answer');
+    expect(out.messages).toEqual([{ role: 'assistant', content: 'cached answer' }]);
+  });
+});

@@ -101,7 +101,13 @@ class PhaseLoop {
   private readonly resume: () => Promise<void> | undefined;
   private readonly fail: (error: unknown) => Promise<void> | undefined;
 
-  constructor(ctx: Context, run: HookRun, hooks: readonly CompiledHook[], holdPre: ((ctx: Context) => void) | undefined, next: Next | undefined) {
+  constructor(
+    ctx: Context,
+    run: HookRun,
+    hooks: readonly CompiledHook[],
+    holdPre: ((ctx: Context) => void) | undefined,
+    next: Next | undefined,
+  ) {
     this.ctx = ctx;
     this.run = run;
     this.hooks = hooks;
@@ -214,4 +220,3 @@ function checkContent(ctx: Context, run: HookRun, hook: CompiledHook): void {
     `post-hook "${hook.name}" set runOutput.content to ${describe(content)}; output content must be a string (or undefined)`,
   );
 }
-

@@ -18,7 +18,7 @@ import type { SessionStore } from '../sessions/store.ts';
 import type { AgentRef, Logger, Metadata } from '../types.ts';
 
 /** What the agent hands its engine: everything but what the engine derives. */
-export type EngineConfig = Omit<RunEngine, 'postBackground' | 'chain'>;
+export type EngineConfig = Omit<RunEngine, 'postBackground' | 'chain' | 'sessionStateEmpty'>;
 
 export class Engine implements RunEngine {
   readonly agent: AgentRef;
@@ -31,6 +31,7 @@ export class Engine implements RunEngine {
   readonly logger: Logger;
   readonly debugMode: boolean;
   readonly sessionState: object;
+  readonly sessionStateEmpty: boolean;
   readonly dependencies: object;
   readonly metadata: Metadata;
   readonly historyRuns: number | undefined;
@@ -52,6 +53,7 @@ export class Engine implements RunEngine {
     this.logger = config.logger;
     this.debugMode = config.debugMode;
     this.sessionState = config.sessionState;
+    this.sessionStateEmpty = Object.keys(config.sessionState).length === 0;
     this.dependencies = config.dependencies;
     this.metadata = config.metadata;
     this.historyRuns = config.historyRuns;

@@ -86,6 +86,7 @@ interface Prepared {
 }
 
 const NO_OPTIONS: RunOptions<object, object> = Object.freeze({});
+const NO_MESSAGES: readonly ChatMessage[] = Object.freeze([]);
 
 /** Loads the session under the lock; any failure lets the lock go. */
 function load(p: Prepared, sessionId: string, locks: SessionLocks): RunState | Promise<RunState> {
@@ -118,7 +119,8 @@ function build(p: Prepared, session: AgentSession<object>, locks: SessionLocks |
     status: 'running',
     model: engine.model.id,
     input: runInput,
-    messages: [],
+    // Replaced by the messages sent to the model; a run that fails before has none.
+    messages: NO_MESSAGES as ChatMessage[],
     metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, durationMs: 0 },
     error: undefined,
     createdAt: Date.now(),
@@ -210,7 +212,7 @@ function fromStore(p: Prepared, sessionId: string, stored: AgentSession | undefi
 
 function newSession(engine: RunEngine, sessionId: string, opts: RunOptions<object, object>): AgentSession<object> {
   const now = Date.now();
-  const sessionState = clone(engine.sessionState);
+  const sessionState = engine.sessionStateEmpty ? {} : clone(engine.sessionState);
   if (opts.sessionState !== undefined) Object.assign(sessionState, opts.sessionState);
   return { sessionId, agentId: engine.agent.id, userId: opts.userId, sessionState, runs: [], createdAt: now, updatedAt: now };
 }

@@ -26,7 +26,11 @@ export function seal(run: RunState): void {
   }
   run.stream?.releaseHeld(content);
   output.status = 'completed';
-  if (content !== undefined) output.messages.push({ role: 'assistant', content });
+  if (content !== undefined) {
+    // A middleware may answer without calling the model (a cache): then the run has no messages array of its own yet.
+    if (Object.isFrozen(output.messages)) output.messages = output.messages.slice();
+    output.messages.push({ role: 'assistant', content });
+  }
   output.metrics.durationMs = performance.now() - run.startedAt;
   freezeOutput(output);
   run.sealed = true;

@@ -30,6 +30,8 @@ export interface RunEngine {
   readonly logger: Logger;
   readonly debugMode: boolean;
   readonly sessionState: object;
+  /** `sessionState` has no keys: a new session starts from a fresh `{}` without cloning. */
+  readonly sessionStateEmpty: boolean;
   readonly dependencies: object;
   readonly metadata: Metadata;
   /** How many earlier runs go to the model as history; undefined when history is off. */

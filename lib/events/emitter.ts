@@ -40,8 +40,11 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
 
   /** Cheap test used on hot paths before building a payload. */
   hasListeners(event: keyof Events & string): boolean {
-    return this.#table[event] !== undefined;
+    return this.#events !== 0 && this.#table[event] !== undefined;
   }
+
+  /** How many events have listeners: 0 for most production agents, which lets hot paths skip the lookup. */
+  #events = 0;
 
   /**
    * Adds a listener for `event`. It is called synchronously with the event's payload and never awaited; if it
@@ -79,8 +82,10 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
     if (list === undefined) return this;
     // eventemitter3's rule: without fn, remove all; otherwise remove the matches of fn, narrowed by once and context.
     const kept = fn ? list.filter((l) => l.fn !== fn || (once && !l.once) || (context && l.context !== context)) : [];
-    if (kept.length === 0) delete this.#table[event];
-    else if (kept.length !== list.length) this.#table[event] = kept;
+    if (kept.length === 0) {
+      delete this.#table[event];
+      this.#events--;
+    } else if (kept.length !== list.length) this.#table[event] = kept;
     return this;
   }
 
@@ -92,8 +97,13 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
   /** Removes every listener of `event`, or of every event when `event` is undefined. */
   override removeAllListeners(event?: Name<Events>): this {
     super.removeAllListeners(event);
-    if (event === undefined) this.#table = Object.create(null) as Record<PropertyKey, readonly Listener[] | undefined>;
-    else delete this.#table[event];
+    if (event === undefined) {
+      this.#table = Object.create(null) as Record<PropertyKey, readonly Listener[] | undefined>;
+      this.#events = 0;
+    } else if (this.#table[event] !== undefined) {
+      delete this.#table[event];
+      this.#events--;
+    }
     return this;
   }
 
@@ -115,6 +125,7 @@ export class SafeEmitter<Events extends object> extends EventEmitter<EventMapOf<
     // eventemitter3 calls a listener without a context with `this` set to the emitter.
     const listener: Listener = { fn: fn as Listener['fn'], context: context || this, once };
     const list = this.#table[event];
+    if (list === undefined) this.#events++;
     this.#table[event] = list === undefined ? [listener] : [...list, listener];
   }
 

@@ -46,31 +46,10 @@ const SPACE = /^\p{Zs}$/u;
 let bmpKinds: Uint8Array | undefined;
 
 /**
- * Where a gap other than plain spaces may start, searched natively: every BMP unit the table calls a space (but
- * `' '`), a line break or invisible, and every high surrogate (an astral character is judged by the table's
- * caller). The exact set has over 200 ranges, which the regex engine scans several times slower than a dozen, so
- * ranges outside ASCII less than `MERGE` apart are merged (a dozen are left): a hit is then judged by the table,
- * and the few visible characters swept in (letters of scripts rich in combining marks) are skipped. Ordinary text —
- * ASCII, accented Latin letters, CJK, curly quotes, emoji aside — has no hit at all: one search proves that the fold
- * is the text itself; in text that has some (line breaks) it jumps from one to the next. Built with the table.
+ * Where a gap other than plain spaces may be: ASCII controls and anything outside ASCII. A two-range class is what
+ * the regex engine skips fastest over ordinary text; each hit is then judged by the table.
  */
-let maybeGap: RegExp | undefined;
-const MERGE = 256;
-
-function gapSearch(table: Uint8Array): RegExp {
-  if (maybeGap) return maybeGap;
-  const ranges: [number, number][] = [];
-  for (let c = 0; c < 0x10000; c++) {
-    if (table[c] === VISIBLE || c === 32) continue;
-    const last = ranges[ranges.length - 1];
-    if (last && (last[1] === c - 1 || (last[0] >= 0x80 && c - last[1] <= MERGE))) last[1] = c;
-    else ranges.push([c, c]);
-  }
-  const hex = (c: number) => `\\u${c.toString(16).padStart(4, '0')}`;
-  const source = ranges.map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`)).join('');
-  maybeGap = new RegExp(`[${source}\\ud800-\\udbff]`, 'g');
-  return maybeGap;
-}
+const MAYBE_GAP = /[\t-\r\u0080-\uffff]/g;
 
 /** Kinds of the BMP, built on first use (a few milliseconds), not at import. */
 function kinds(): Uint8Array {
@@ -127,20 +106,9 @@ export function gapEnd(text: string, i: number): number {
 
 export function foldForPii(text: string): Folded {
   const table = kinds();
-  const re = gapSearch(table);
+  const re = MAYBE_GAP;
   re.lastIndex = 0;
   if (!re.test(text)) return { text };
-  return fold(text, table, re, true) ?? fold(text, table, re, false)!;
-}
-
-/**
- * Single-unit whitespace gaps, the line break of most lines, fold to one space in place: the offsets do not change.
- * With `inPlace` they are left in the copied text and all turned into spaces by one native replace at the end,
- * instead of splitting the copy (and a join of many parts) at each. That replace would also change a gap longer
- * than `MAX_GAP`, which is kept as it is: meeting one, this gives up (undefined) and the caller folds again without.
- */
-function fold(text: string, table: Uint8Array, re: RegExp, inPlace: boolean): Folded | undefined {
-  let singles = false;
   const parts: string[] = [];
   const fs: number[] = [];
   const rs: number[] = [];
@@ -171,13 +139,8 @@ function fold(text: string, table: Uint8Array, re: RegExp, inPlace: boolean): Fo
     while (start > last && table[text.charCodeAt(start - 1)] === SPACE_KIND) start--;
     const end = gapEnd(text, hit);
     re.lastIndex = end;
-    if (inPlace && end - start === 1 && c < 0xd800 && table[c] !== INVISIBLE_KIND) {
-      singles = true;
-      continue;
-    }
     copyTo(start);
     if (end - start > MAX_GAP) {
-      if (inPlace) return undefined;
       copyTo(end);
     } else if (hasLineBreak(table, text, start, end)) {
       parts.push(' ');
@@ -204,22 +167,8 @@ function fold(text: string, table: Uint8Array, re: RegExp, inPlace: boolean): Fo
     }
   }
   copyTo(text.length);
-  let folded = parts.join('');
-  if (singles) folded = folded.replace(inPlaceSpaces(table), ' ');
+  const folded = parts.join('');
   return fs.length === 0 ? { text: folded } : { text: folded, map: { fs, rs, len } };
-}
-
-let spaces: RegExp | undefined;
-
-/** Every unit the table calls a space or a line break, but `' '` itself: what a single-unit gap can be. */
-function inPlaceSpaces(table: Uint8Array): RegExp {
-  if (spaces) return spaces;
-  let units = '';
-  for (let c = 0; c < 0x10000; c++) {
-    if (c !== 32 && (table[c] === SPACE_KIND || table[c] === LINE_BREAK)) units += `\\u${c.toString(16).padStart(4, '0')}`;
-  }
-  spaces = new RegExp(`[${units}]`, 'g');
-  return spaces;
 }
 
 function hasLineBreak(table: Uint8Array, text: string, from: number, to: number): boolean {

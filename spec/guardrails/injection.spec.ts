@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckTrigger, HookchainConfigError, InputCheckError, OutputCheckError } from '../../lib/errors.ts';
 import { AGNO_PHRASES, PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
+import { InjectionMatcher, type InjectionMatch } from '../../lib/guardrails/injection/matcher.ts';
 import { normalizeText, normalizeWithMap } from '../../lib/guardrails/injection/normalize.ts';
+import { DEFAULT_RULES } from '../../lib/guardrails/injection/rules.ts';
 import type { ChatMessage } from '../../lib/types.ts';
 import { cutAt, driveChunks, postArgs, preArgs } from './helpers.ts';
 
@@ -149,6 +151,51 @@ describe('PromptInjectionGuardrail', () => {
         expect(joined).toBe(whole);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('InjectionMatcher', () => {
+  /** The plain definition: every rule, in order, at every word start, left to right. */
+  function reference(matcher: InjectionMatcher, text: string): InjectionMatch | undefined {
+    const rules = (matcher as unknown as { rules: { name: string; source: string }[] }).rules.map((r) => ({
+      name: r.name,
+      regex: new RegExp(r.source, 'y'),
+    }));
+    for (let at = 0; at < text.length; at++) {
+      if (at > 0 && text[at - 1] !== ' ') continue;
+      for (const rule of rules) {
+        rule.regex.lastIndex = at;
+        const m = rule.regex.exec(text);
+        if (m) return { rule: rule.name, start: at, end: at + m[0].length };
+      }
+    }
+    return undefined;
+  }
+
+  it('finds what trying every rule at every word start finds: the first-characters index only skips rules that cannot match', () => {
+    const words = [
+      ...'ignore all the previous instructions you are now a no restrictions new task is jailbreak ai system prompt reveal your'.split(' '),
+      ...'dan mode act as if forget everything above developer vergiss alles from on will answer i e ii unfiltered model what do'.split(
+        ' ',
+      ),
+      ...'anything x ab 日本語 show hidden rules copy text 1gn0re ａｉ stop being'.split(' '),
+    ];
+    const text = fc
+      .array(fc.oneof(fc.constantFrom(...words), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 14 })
+      .map((parts) => normalizeText(parts.join(' ')));
+    // The defaults use the jump search; short and non-ASCII phrases turn it off and take the word-by-word walk.
+    const matchers = [
+      new InjectionMatcher(DEFAULT_RULES, [...AGNO_PHRASES], 'spec'),
+      new InjectionMatcher(DEFAULT_RULES, [...AGNO_PHRASES, 'x', 'ab', 'a b c', '日本語'], 'spec'),
+      new InjectionMatcher([], ['e', 'now a'], 'spec'),
+    ];
+    fc.assert(
+      fc.property(text, fc.boolean(), (normal, lead) => {
+        const input = lead ? ` ${normal}` : normal;
+        for (const matcher of matchers) expect(matcher.find(input)).toEqual(reference(matcher, input));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

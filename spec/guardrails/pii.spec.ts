@@ -336,4 +336,12 @@ describe('PIIDetectionGuardrail on disguised numbers (issue #9)', () => {
     expect(types('card 4111  1111  1111  1111 end')).toEqual([]);
     expect(values('4111 1111 1111 1111\n\nnext: 2024')).toEqual(['4111 1111 1111 1111']);
   });
+
+  it('single line breaks and a long gap in one text: the breaks fold, the long gap still separates', () => {
+    // Single-unit breaks fold in place; a long gap in the same text makes the fold start over without that
+    // shortcut, and both must give the same findings.
+    const text = `call 555\n123\n4567, card 4111${'\u200b'.repeat(17)}1111 1111 1111, ssn 078\t05\t1123 end`;
+    expect(types(text)).toEqual(['PHONE', 'SSN']);
+    expect(masked(text)).toBe(`call ************, card 4111${'\u200b'.repeat(17)}1111 1111 1111, ssn *********** end`);
+  });
 });

@@ -32,13 +32,13 @@ export function openRunStream(engine: RunEngine, input: unknown, options: RunOpt
   // Nobody may be awaiting it (a consumer that only iterates): a failed run must not become an unhandled rejection.
   finalOutput.catch(() => {});
   let started: Promise<void> | undefined;
-  let failure: { error: unknown } | undefined;
 
   const start = (): Promise<void> =>
     (started ??= (async () => {
       const userSignal = options?.signal;
       const onAbort = () => state.controller.abort(userSignal?.reason);
       userSignal?.addEventListener('abort', onAbort, { once: true });
+      let failure: { error: unknown } | undefined;
       try {
         if (userSignal?.aborted) onAbort();
         settle.resolve(await startRun(engine, input, options, state));
@@ -47,30 +47,15 @@ export function openRunStream(engine: RunEngine, input: unknown, options: RunOpt
         settle.reject(error);
       } finally {
         userSignal?.removeEventListener('abort', onAbort);
-        queue.close();
+        // A failed stream ends with run_error, then rejects with the error (bad input rejects at once: no run).
+        queue.close(failure);
       }
     })());
-
-  const waitForNext = async (): Promise<IteratorResult<RunEvent>> => {
-    const result = await queue.next();
-    if (result.done) {
-      await started;
-      // The stream ends with run_error, then rejects (bad input rejects at once: there was no run).
-      if (failure !== undefined) {
-        const { error } = failure;
-        failure = undefined;
-        throw error;
-      }
-    }
-    return result;
-  };
 
   const iterator: AsyncIterator<RunEvent> = {
     next() {
       if (started === undefined) void start();
-      // An event already waiting needs no async frame: the common case while text streams.
-      const ready = queue.take();
-      return ready !== undefined ? Promise.resolve({ value: ready, done: false }) : waitForNext();
+      return queue.next();
     },
     async return() {
       if (started !== undefined) {
@@ -78,7 +63,7 @@ export function openRunStream(engine: RunEngine, input: unknown, options: RunOpt
         queue.close(); // also wakes a producer waiting for room
         await started;
       }
-      failure = undefined;
+      queue.forgetFailure();
       return { value: undefined, done: true };
     },
   };

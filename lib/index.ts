@@ -40,6 +40,9 @@ export {
   type ToolDefinition,
   type ToolExecuteContext,
   type ToolParseResult,
+  type ZodLikeFailure,
+  type ZodLikeIssue,
+  type ZodLikeSuccess,
   type ZodSchemaLike,
 } from './tools/index.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';

@@ -18,12 +18,36 @@ export interface ChatRequestBody {
     /** A string, an array of content parts, or null (an assistant message that only calls tools). */
     content: unknown;
     /** On an assistant message: the tool calls it made, in the wire shape. */
-    tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
+    tool_calls?: {
+      /** The call's id. */
+      id: string;
+      /** `'function'`. */
+      type: string;
+      /** The function called. */
+      function: {
+        /** The tool's name. */
+        name: string;
+        /** The arguments, a JSON string. */
+        arguments: string;
+      };
+    }[];
     /** On a `'tool'` message: the id of the call it answers. */
     tool_call_id?: string;
   }[];
   /** The tools offered to the model, as the client sent them; absent when the request had none. */
-  tools?: { type: string; function: { name: string; description?: string; parameters?: Record<string, unknown> } }[];
+  tools?: {
+    /** `'function'`. */
+    type: string;
+    /** The function offered. */
+    function: {
+      /** The tool's name. */
+      name: string;
+      /** What it does. */
+      description?: string;
+      /** The JSON Schema of its arguments. */
+      parameters?: Record<string, unknown>;
+    };
+  }[];
   /** True for a streaming request. */
   stream?: boolean;
   /** Streaming options the client sent. */

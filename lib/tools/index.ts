@@ -9,5 +9,8 @@ export {
   type ToolDefinition,
   type ToolExecuteContext,
   type ToolParseResult,
+  type ZodLikeFailure,
+  type ZodLikeIssue,
+  type ZodLikeSuccess,
   type ZodSchemaLike,
 } from './tool.ts';

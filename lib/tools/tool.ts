@@ -32,17 +32,51 @@ export interface ToolExecuteContext {
  * so that a `Tool<{ orderId: string }>` still fits where a `Tool` is expected.
  */
 export type ToolApprovalCheck<Args> = {
+  /** True (or a promise of true) when this call must wait for a human. */
   check(args: Args, runContext: RunContext): boolean | Promise<boolean>;
 }['check'];
 
 /** A zod 4 schema, described by the two members hookchain uses, so that zod is never imported here. */
 export interface ZodSchemaLike<Out = unknown> {
   /** zod 4's internals: the output type (for inference) and the schema's kind (`def.type`, which must be `'object'`). */
-  _zod: { output: Out; def: { type: string } };
+  _zod: {
+    /** The parsed value's type (type-level only). */
+    output: Out;
+    /** The schema's definition. */
+    def: {
+      /** Its kind, such as `'object'` or `'string'`. */
+      type: string;
+    };
+  };
   /** zod's own validation; hookchain reads `success`, `data` and each issue's `path` and `message`. */
-  safeParse(
-    data: unknown,
-  ): { success: true; data: Out } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+  safeParse(data: unknown): ZodLikeSuccess<Out> | ZodLikeFailure;
+}
+
+/** A passed `safeParse`, as `ZodSchemaLike` reads it. */
+export interface ZodLikeSuccess<Out> {
+  /** True. */
+  success: true;
+  /** The parsed (possibly transformed, defaults filled in) value. */
+  data: Out;
+}
+
+/** A failed `safeParse`, as `ZodSchemaLike` reads it. */
+export interface ZodLikeFailure {
+  /** False. */
+  success: false;
+  /** zod's error. */
+  error: {
+    /** Every problem found. */
+    issues: readonly ZodLikeIssue[];
+  };
+}
+
+/** One zod issue: where and what. */
+export interface ZodLikeIssue {
+  /** The keys down to the bad value; empty at the root. */
+  path: readonly PropertyKey[];
+  /** zod's message, such as `'Invalid input: expected string, received number'`. */
+  message: string;
 }
 
 /** A plain JSON Schema for the arguments; tool arguments are always a JSON object, so `type` must be `'object'`. */
@@ -69,7 +103,19 @@ export interface ToolDefinition<Args> {
 }
 
 /** What `Tool.parse` returns: the checked arguments, or a message for the model naming the tool and the problem. */
-export type ToolParseResult<Args> = { ok: true; args: Args } | { ok: false; error: string };
+export type ToolParseResult<Args> =
+  | {
+      /** The arguments passed the schema. */
+      ok: true;
+      /** The checked arguments (for zod, its output: defaults filled in, transforms applied). */
+      args: Args;
+    }
+  | {
+      /** The arguments are not valid JSON or do not match the schema. */
+      ok: false;
+      /** What is wrong, naming the tool; written for the model to read and fix its call. */
+      error: string;
+    };
 
 /** A built tool (from `tool({ ... })`): frozen, and recognised by `checkToolList` in any copy of hookchain. */
 export interface Tool<Args = unknown> {

@@ -23,7 +23,28 @@ export { PIIDetectionGuardrail, type PIIDetectionGuardrailOptions } from './guar
 export { PromptInjectionGuardrail, type PromptInjectionGuardrailOptions } from './guardrails/injection.ts';
 export { OpenAIModerationGuardrail, type OpenAIModerationGuardrailOptions } from './guardrails/moderation.ts';
 export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
-export type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelUsage } from './models/model.ts';
+export type {
+  Model,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamChunk,
+  ModelToolCall,
+  ModelToolDefinition,
+  ModelUsage,
+} from './models/model.ts';
+export {
+  tool,
+  type JsonObjectSchema,
+  type Tool,
+  type ToolApprovalCheck,
+  type ToolDefinition,
+  type ToolExecuteContext,
+  type ToolParseResult,
+  type ZodLikeFailure,
+  type ZodLikeIssue,
+  type ZodLikeSuccess,
+  type ZodSchemaLike,
+} from './tools/index.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
 export { SqliteSessionStore, type SqliteSessionStoreOptions } from './sessions/sqlite.ts';
 export type { SessionStore } from './sessions/store.ts';
@@ -41,6 +62,7 @@ export type {
   DefaultState,
   HookArgs,
   Logger,
+  MessageToolCall,
   Metadata,
   Middleware,
   Next,

@@ -32,12 +32,29 @@ export type ContentPart =
  * `RunOutput.messages`.
  */
 export interface ChatMessage {
-  /** Who speaks: `'system'`/`'developer'` (instructions), `'user'` or `'assistant'`. Guardrails check every role. */
-  role: 'system' | 'developer' | 'user' | 'assistant';
-  /** The text, or parts (text and images). */
+  /**
+   * Who speaks: `'system'`/`'developer'` (instructions), `'user'`, `'assistant'`, or `'tool'` (a tool's result,
+   * with `toolCallId`). Guardrails check every role.
+   */
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  /** The text, or parts (text and images); `''` for an assistant message that only calls tools. */
   content: string | ContentPart[];
   /** An optional participant name, passed to the model as it is. */
   name?: string;
+  /** On an assistant message: the tools the model asked to call, in its order. */
+  toolCalls?: MessageToolCall[];
+  /** On a `'tool'` message: the `callId` of the call this message answers. */
+  toolCallId?: string;
+}
+
+/** One tool call the model asked for, as an assistant message (and `ModelResponse.toolCalls`) carries it. */
+export interface MessageToolCall {
+  /** The provider's id for the call; the `'tool'` message that answers it repeats it as `toolCallId`. */
+  callId: string;
+  /** The tool's name. */
+  name: string;
+  /** The arguments as the model wrote them: a JSON string, not yet parsed or validated. */
+  arguments: string;
 }
 
 /** The run's input, as `PreHookArgs.runInput` and `RunContext.input`; recorded in `RunOutput.input`. */

@@ -2,7 +2,7 @@
  * The model seam. The terminal middleware builds the messages and calls `invoke` (or `stream` when the run streams);
  * any provider plugs in by implementing this interface.
  */
-import type { ChatMessage } from '../types.ts';
+import type { ChatMessage, MessageToolCall } from '../types.ts';
 
 /** What the agent passes to `Model.invoke` and `Model.stream`: one request per run. */
 export interface ModelRequest {
@@ -12,7 +12,22 @@ export interface ModelRequest {
   signal: AbortSignal;
   /** The run's id, for the provider's logs and tracing. */
   runId: string;
+  /** The tools the model may call; absent or empty means none (the request is sent without tools). */
+  tools?: ModelToolDefinition[];
 }
+
+/** A tool as the model sees it (`ModelRequest.tools`): what a built `tool()` exposes, minus its code. */
+export interface ModelToolDefinition {
+  /** The tool's name, `^[a-zA-Z0-9_-]{1,64}$`. */
+  name: string;
+  /** What the tool does, for the model to decide when to call it. */
+  description: string;
+  /** The JSON Schema (an object schema) of the arguments. */
+  parameters: Record<string, unknown>;
+}
+
+/** A tool call the model asked for: `{ callId, name, arguments }`, the arguments still a raw JSON string. */
+export type ModelToolCall = MessageToolCall;
 
 /** Token counts a model reports for one request; they add up in `RunOutput.metrics`. */
 export interface ModelUsage {
@@ -28,14 +43,21 @@ export interface ModelResponse {
   content: string;
   /** Token counts; undefined when the provider reports none (the run's counts then stay 0). */
   usage?: ModelUsage;
+  /** The tools the model asked to call, in its order; absent or empty when it answered with text only. */
+  toolCalls?: ModelToolCall[];
 }
 
-/** One streamed piece: text, usage (usually last), or both. */
+/** One streamed piece: text, usage (usually last), complete tool calls, or a mix. */
 export interface ModelStreamChunk {
   /** The next piece of text; undefined or empty in a usage-only chunk. */
   delta?: string;
   /** Token counts for the whole request, usually on the last chunk; the last one given wins. */
   usage?: ModelUsage;
+  /**
+   * Complete tool calls, each delivered once: the adapter assembles the provider's fragments itself, so a consumer
+   * never sees half an `arguments` string. `OpenAIChat` delivers them all in one chunk when the stream ends.
+   */
+  toolCalls?: ModelToolCall[];
 }
 
 /**

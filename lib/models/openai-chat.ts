@@ -8,7 +8,7 @@ import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/compl
 import { HookchainConfigError } from '../errors.ts';
 import { checkOptions, isPlainObject, type Rule } from '../options.ts';
 import type { ChatMessage } from '../types.ts';
-import type { Model, ModelRequest, ModelResponse, ModelStreamChunk } from './model.ts';
+import type { Model, ModelRequest, ModelResponse, ModelStreamChunk, ModelToolCall } from './model.ts';
 import { OPENAI_CLIENT_RULES, openAIClient, type LazyOpenAIClient, type OpenAIClientOptions } from './openai-client.ts';
 
 /** Extra Chat Completions parameters (temperature, max_tokens, …) passed through as they are. */
@@ -48,7 +48,9 @@ const RESERVED: Readonly<Record<string, string>> = {
 /**
  * A model over OpenAI's Chat Completions, through the official `openai` client (an optional peer dependency,
  * loaded on the first request). `agent.run()` makes one request; `agent.stream()` streams it and asks for usage.
- * Point `baseURL` at Ollama, vLLM, LM Studio or any OpenAI-compatible server.
+ * Point `baseURL` at Ollama, vLLM, LM Studio or any OpenAI-compatible server. A request's `tools` are sent as
+ * function tools (replacing a `tools` parameter given here) and the answer's function calls come back as
+ * `toolCalls`; streamed call fragments are assembled here and delivered whole when the stream ends.
  *
  * @example
  * const model = new OpenAIChat({ id: 'gpt-4o-mini', temperature: 0.2 }); // key from OPENAI_API_KEY
@@ -89,18 +91,27 @@ export class OpenAIChat implements Model {
 
   /** One Chat Completions request (`stream: false`); rejects with the client's error. */
   async invoke(request: ModelRequest): Promise<ModelResponse> {
+    const messages = toOpenAIMessages(request.messages);
     const client = await this.openai.get();
     const completion = await client.chat.completions.create(
-      { ...this.params, model: this.id, messages: toOpenAIMessages(request.messages), stream: false },
+      { ...this.params, ...toolsParam(request), model: this.id, messages, stream: false },
       { signal: request.signal },
     );
-    const choice = completion.choices[0];
-    return {
-      content: choice?.message?.content ?? '',
+    const message = completion.choices[0]?.message;
+    const response: ModelResponse = {
+      content: message?.content ?? '',
       usage: completion.usage
         ? { inputTokens: completion.usage.prompt_tokens, outputTokens: completion.usage.completion_tokens }
         : undefined,
     };
+    const toolCalls = message?.tool_calls;
+    if (toolCalls !== undefined && toolCalls.length > 0) {
+      // Custom (free-text) tools are never sent by hookchain, so only function calls can answer its requests.
+      response.toolCalls = toolCalls.flatMap((c) =>
+        c.type === 'function' ? [{ callId: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
+      );
+    }
+    return response;
   }
 
   /**
@@ -110,12 +121,14 @@ export class OpenAIChat implements Model {
    */
   stream(request: ModelRequest): AsyncIterable<ModelStreamChunk> {
     const open = async () => {
+      const messages = toOpenAIMessages(request.messages);
       const client = await this.openai.get();
       const stream = await client.chat.completions.create(
         {
           ...this.params,
+          ...toolsParam(request),
           model: this.id,
-          messages: toOpenAIMessages(request.messages),
+          messages,
           stream: true,
           stream_options: { include_usage: true },
         },
@@ -129,20 +142,39 @@ export class OpenAIChat implements Model {
 
 type CompletionChunks = AsyncIterator<OpenAI.Chat.Completions.ChatCompletionChunk>;
 
-/** Maps the client's chunks to `ModelStreamChunk`s, skipping the empty ones; pulled lazily, one chunk per `next()`. */
+/** One tool call being streamed: its id and name come first, its arguments in pieces after. */
+interface PartialToolCall {
+  callId: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * Maps the client's chunks to `ModelStreamChunk`s, skipping the empty ones; pulled lazily, one chunk per `next()`.
+ * Tool-call fragments are collected by their `index` (parallel calls may interleave) and yielded, complete, in one
+ * chunk after the last one: a consumer must never act on half an arguments string.
+ */
 class ChunkIterator implements AsyncIterator<ModelStreamChunk> {
   private inner: CompletionChunks | undefined;
   private readonly opening: Promise<CompletionChunks>;
   private readonly signal: AbortSignal;
+  /** Sparse by the provider's `index`; created on the first fragment, so a text-only stream never allocates it. */
+  private calls: PartialToolCall[] | undefined;
   private readonly step = (
     result: IteratorResult<OpenAI.Chat.Completions.ChatCompletionChunk>,
   ): IteratorResult<ModelStreamChunk> | Promise<IteratorResult<ModelStreamChunk>> => {
     if (result.done) {
       // The client ends an aborted SSE stream silently instead of throwing; make the cancellation visible.
       if (this.signal.aborted) throw this.signal.reason ?? new Error('aborted');
-      return DONE;
+      if (this.calls === undefined) return DONE;
+      // Index order is the model's order; `flat()` drops the holes an index the provider skipped would leave.
+      const toolCalls: ModelToolCall[] = this.calls.flat();
+      this.calls = undefined;
+      return { done: false, value: { toolCalls } };
     }
     const chunk = result.value;
+    const fragments = chunk.choices[0]?.delta?.tool_calls;
+    if (fragments !== undefined && fragments !== null) this.collect(fragments);
     const delta = chunk.choices[0]?.delta?.content;
     const usage = chunk.usage ? { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens } : undefined;
     if (!delta && !usage) return this.inner!.next().then(this.step);
@@ -152,6 +184,17 @@ class ChunkIterator implements AsyncIterator<ModelStreamChunk> {
   constructor(opening: Promise<CompletionChunks>, signal: AbortSignal) {
     this.opening = opening;
     this.signal = signal;
+  }
+
+  /** The first fragment of a call carries its id and name; later ones append to its arguments. */
+  private collect(fragments: OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.ToolCall[]): void {
+    const calls = (this.calls ??= []);
+    for (const fragment of fragments) {
+      const call = (calls[fragment.index] ??= { callId: '', name: '', arguments: '' });
+      if (fragment.id) call.callId = fragment.id;
+      if (fragment.function?.name) call.name += fragment.function.name;
+      if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
+    }
   }
 
   next(): Promise<IteratorResult<ModelStreamChunk>> {
@@ -172,7 +215,67 @@ class ChunkIterator implements AsyncIterator<ModelStreamChunk> {
 
 const DONE: IteratorResult<ModelStreamChunk> = Object.freeze({ done: true, value: undefined });
 
-function toOpenAIMessages(messages: ChatMessage[]): OpenAI.Chat.ChatCompletionMessageParam[] {
-  // Our ChatMessage is a subset of the client's shape; the cast only widens the content-part union.
-  return messages as OpenAI.Chat.ChatCompletionMessageParam[];
+type WireMessage = OpenAI.Chat.ChatCompletionMessageParam;
+
+/** `{ tools }` for the request body when the request has tools, else nothing (so `params.tools`, if any, stays). */
+function toolsParam(request: ModelRequest): { tools?: OpenAI.Chat.ChatCompletionFunctionTool[] } {
+  const tools = request.tools;
+  if (tools === undefined || tools.length === 0) return {};
+  return {
+    tools: tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })),
+  };
+}
+
+/**
+ * Our messages in the client's shape. Plain messages already have it (the cast only widens the content-part
+ * union), so the array is passed as it is unless a message carries tool calls or answers one; only then is a copy
+ * made, with those messages rewritten to the wire's `tool_calls` / `tool_call_id`.
+ */
+function toOpenAIMessages(messages: ChatMessage[]): WireMessage[] {
+  let out: WireMessage[] | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    if (message.role === 'tool' || message.toolCalls !== undefined || message.toolCallId !== undefined) {
+      out ??= messages.slice(0, i) as WireMessage[];
+      out.push(toWire(message, i));
+    } else if (out !== undefined) {
+      out.push(message as WireMessage);
+    }
+  }
+  return out ?? (messages as WireMessage[]);
+}
+
+function toWire(message: ChatMessage, index: number): WireMessage {
+  if (message.role === 'tool') {
+    if (typeof message.toolCallId !== 'string' || message.toolCallId === '') {
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${OWNER}: messages[${index}] has role 'tool' but no toolCallId; set it to the callId of the tool call it answers`,
+      );
+    }
+    const content = message.content;
+    if (typeof content !== 'string' && content.some((p) => p.type !== 'text')) {
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `${OWNER}: messages[${index}] (role 'tool') has a non-text part; Chat Completions takes only text in tool results, so send a string`,
+      );
+    }
+    return { role: 'tool', tool_call_id: message.toolCallId, content: content as string };
+  }
+  if (message.role === 'assistant') {
+    const { toolCalls, toolCallId: _unused, content, ...rest } = message;
+    const wire: OpenAI.Chat.ChatCompletionAssistantMessageParam = {
+      ...(rest as { name?: string }),
+      role: 'assistant',
+      // The API wants null, not '', beside tool calls when the model said nothing.
+      content: content === '' && toolCalls !== undefined && toolCalls.length > 0 ? null : (content as string),
+    };
+    if (toolCalls !== undefined && toolCalls.length > 0) {
+      wire.tool_calls = toolCalls.map((c) => ({ id: c.callId, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    }
+    return wire;
+  }
+  // toolCalls / toolCallId on another role mean nothing to the API (which rejects unknown fields): drop them.
+  const { toolCalls: _calls, toolCallId: _id, ...rest } = message;
+  return rest as WireMessage;
 }

@@ -13,10 +13,40 @@ export interface ChatRequestBody {
   model: string;
   /** The messages sent, as the client serialised them. */
   messages: {
-    /** `'system'`, `'user'`, `'assistant'`… */
+    /** `'system'`, `'user'`, `'assistant'`, `'tool'`… */
     role: string;
-    /** A string, or an array of content parts. */
+    /** A string, an array of content parts, or null (an assistant message that only calls tools). */
     content: unknown;
+    /** On an assistant message: the tool calls it made, in the wire shape. */
+    tool_calls?: {
+      /** The call's id. */
+      id: string;
+      /** `'function'`. */
+      type: string;
+      /** The function called. */
+      function: {
+        /** The tool's name. */
+        name: string;
+        /** The arguments, a JSON string. */
+        arguments: string;
+      };
+    }[];
+    /** On a `'tool'` message: the id of the call it answers. */
+    tool_call_id?: string;
+  }[];
+  /** The tools offered to the model, as the client sent them; absent when the request had none. */
+  tools?: {
+    /** `'function'`. */
+    type: string;
+    /** The function offered. */
+    function: {
+      /** The tool's name. */
+      name: string;
+      /** What it does. */
+      description?: string;
+      /** The JSON Schema of its arguments. */
+      parameters?: Record<string, unknown>;
+    };
   }[];
   /** True for a streaming request. */
   stream?: boolean;
@@ -46,6 +76,14 @@ export type ChatReply =
       status?: number;
       /** The JSON body sent with `status` (default: an OpenAI-style `{ error: { message, type } }`). */
       body?: unknown;
+      /**
+       * Tool calls to answer with, after the text (if any). Plain: `message.tool_calls` and `finish_reason:
+       * 'tool_calls'`. Streamed: `delta.tool_calls` fragments (id and name first, then the arguments cut into
+       * `chunkSize` pieces), one call after another unless `interleaveToolCalls`.
+       */
+      toolCalls?: ScriptedToolCall[];
+      /** Stream the fragments of parallel tool calls round-robin instead of one call after another (default false). */
+      interleaveToolCalls?: boolean;
       /** Token counts to report (default: about one token per 4 characters of the messages and the answer). */
       usage?: {
         /** Reported as the prompt tokens. */
@@ -54,6 +92,16 @@ export type ChatReply =
         completion_tokens: number;
       };
     };
+/** One scripted tool call of a `ChatReply`. */
+export interface ScriptedToolCall {
+  /** The call's id (default: `call_<n>`, numbered from 1 per answer). */
+  id?: string;
+  /** The tool's name. */
+  name: string;
+  /** The arguments: a string sent as it is (so a test can send broken JSON), or a value sent as JSON. */
+  arguments: string | Record<string, unknown>;
+}
+
 /** How the fake server answers chat requests: one scripted reply for all, or a function of each request body. */
 export type ChatHandler = ChatReply | ((body: ChatRequestBody) => ChatReply | Promise<ChatReply>);
 
@@ -157,6 +205,20 @@ export class FakeOpenAI {
     this.chat = handler;
   }
 
+  /**
+   * Answers the next chat requests with these replies, one each, in order (step 1 a tool call, step 2 text…).
+   * A request after the last reply gets an HTTP 500 that says so, so an unexpected extra model call fails loudly.
+   */
+  setReplies(replies: readonly ChatReply[]): void {
+    const queue = [...replies];
+    const total = queue.length;
+    this.chat = () =>
+      queue.shift() ?? {
+        status: 500,
+        body: { error: { message: `fake-openai: no scripted reply left (setReplies gave ${total})`, type: 'server_error' } },
+      };
+  }
+
   /** Replaces how Moderations requests are answered, from the next request on. */
   setModeration(handler: ModerationHandler): void {
     this.moderation = handler;
@@ -211,7 +273,16 @@ export class FakeOpenAI {
     if (r.delayMs) await sleep(r.delayMs);
     if (r.status !== undefined) return sendJson(res, r.status, r.body ?? { error: { message: 'scripted failure', type: 'server_error' } });
     const content = r.content ?? (r.chunks ?? []).join('');
-    const usage = r.usage ?? { prompt_tokens: countTokens(JSON.stringify(body.messages)), completion_tokens: countTokens(content) };
+    const calls = (r.toolCalls ?? []).map((c, i) => ({
+      id: c.id ?? `call_${i + 1}`,
+      name: c.name,
+      arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments),
+    }));
+    const finishReason = calls.length > 0 ? 'tool_calls' : 'stop';
+    const usage = r.usage ?? {
+      prompt_tokens: countTokens(JSON.stringify(body.messages)),
+      completion_tokens: countTokens(content + calls.map((c) => c.name + c.arguments).join('')),
+    };
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
     if (!body.stream) {
@@ -220,7 +291,23 @@ export class FakeOpenAI {
         object: 'chat.completion',
         created,
         model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        choices: [
+          {
+            index: 0,
+            message:
+              calls.length > 0
+                ? {
+                    role: 'assistant',
+                    // As the API does: null, not '', when the model only calls tools.
+                    content: content === '' ? null : content,
+                    refusal: null,
+                    tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+                  }
+                : { role: 'assistant', content, refusal: null },
+            finish_reason: finishReason,
+            logprobs: null,
+          },
+        ],
         usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
       });
     }
@@ -235,8 +322,13 @@ export class FakeOpenAI {
       // Respect the client's pace: wait for the socket to drain instead of buffering the whole answer.
       if (!res.write(frame([{ index: 0, delta: { content: piece }, finish_reason: null }]))) await waitDrain(res);
     }
+    for (const fragment of toolCallFragments(calls, r.chunkSize ?? 4, r.interleaveToolCalls === true)) {
+      if (r.chunkDelayMs) await sleep(r.chunkDelayMs);
+      if (res.destroyed) return;
+      if (!res.write(frame([{ index: 0, delta: { tool_calls: [fragment] }, finish_reason: null }]))) await waitDrain(res);
+    }
     if (res.destroyed) return;
-    res.write(frame([{ index: 0, delta: {}, finish_reason: 'stop' }]));
+    res.write(frame([{ index: 0, delta: {}, finish_reason: finishReason }]));
     if (body.stream_options?.include_usage) {
       res.write(frame([], { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }));
     }
@@ -342,6 +434,24 @@ function lastText(body: ChatRequestBody): string {
 function cut(text: string, size: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The `delta.tool_calls` entries that stream `calls` as the API does: per call, a first fragment with the index, id,
+ * type, name and empty arguments, then the arguments in `size`-character pieces carrying only the index. In order
+ * one call after another, or round-robin (to prove a client assembles by index, not by arrival).
+ */
+function toolCallFragments(calls: { id: string; name: string; arguments: string }[], size: number, interleave: boolean): unknown[] {
+  const perCall = calls.map((c, index) => [
+    { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
+    ...cut(c.arguments, size).map((piece) => ({ index, function: { arguments: piece } })),
+  ]);
+  if (!interleave) return perCall.flat();
+  const out: unknown[] = [];
+  for (let round = 0; perCall.some((f) => round < f.length); round++) {
+    for (const fragments of perCall) if (round < fragments.length) out.push(fragments[round]);
+  }
   return out;
 }
 

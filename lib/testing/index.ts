@@ -9,6 +9,7 @@ export type {
   ModerationReply,
   ModerationResultInput,
   RecordedRequest,
+  ScriptedToolCall,
 } from './fake-openai.ts';
 export { assertOrder, expectHookOrder, hookSteps, recordEvents } from './recorder.ts';
 export type { EventRecorder } from './recorder.ts';

@@ -67,6 +67,32 @@ describe('startFakeOpenAI', () => {
     expect(request.aborted).toBe(true);
   });
 
+  it('scripts tool calls: plain tool_calls with finish_reason tool_calls, and streamed fragments cut mid-arguments', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'get_order', parameters: { type: 'object' } } }];
+    server.setReply({ toolCalls: [{ name: 'get_order', arguments: { orderId: 'A-17' } }] });
+    const plain = await server.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], tools });
+    expect(plain.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(plain.choices[0]!.message).toMatchObject({
+      content: null,
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_order', arguments: '{"orderId":"A-17"}' } }],
+    });
+    expect(server.chatRequests().at(-1)!.tools).toEqual(tools);
+
+    server.setReply({ chunkSize: 4, toolCalls: [{ id: 'c1', name: 'get_order', arguments: '{"orderId":"A-17"}' }] });
+    const stream = await server.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const fragments: unknown[] = [];
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      fragments.push(...(chunk.choices[0]?.delta?.tool_calls ?? []));
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(fragments).toEqual([
+      { index: 0, id: 'c1', type: 'function', function: { name: 'get_order', arguments: '' } },
+      ...['{"or', 'derI', 'd":"', 'A-17', '"}'].map((piece) => ({ index: 0, function: { arguments: piece } })),
+    ]);
+    expect(finish).toBe('tool_calls');
+  });
+
   it('answers unknown routes with 404', async () => {
     const response = await fetch(`${server.baseURL}/embeddings`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);

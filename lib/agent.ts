@@ -13,7 +13,7 @@ import { guardNext } from './hooks/guard-next.ts';
 import type { Layer } from './hooks/layers.ts';
 import { isModel, type Model } from './models/model.ts';
 import { checkOptions, describe, invalidOption, is } from './options.ts';
-import { Engine } from './run/engine.ts';
+import { createEngine, type Engine } from './run/engine.ts';
 import type { RunOptions } from './run/prepare.ts';
 import { startRun } from './run/run.ts';
 import { openRunStream, type RunStream } from './run/stream.ts';
@@ -191,7 +191,7 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     this.onListenerError = (error, event) => this.logger.warn(`hookchain: a "${event}" listener threw; the run went on.`, error);
 
     const compileOptions = { allInBackground: options.runHooksInBackground === true };
-    this.#engine = new Engine({
+    this.#engine = createEngine({
       agent: this,
       emitter: this,
       model: this.model,
@@ -241,7 +241,7 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       );
     }
     const engine = this.#engine;
-    const count = outer ? engine.outerCount : engine.innerCount;
+    const count = engine.count(outer);
     const name = middleware.name ? `${where} middleware "${middleware.name}"` : `${where} middleware #${count + 1}`;
     engine.use(guardNext(middleware as unknown as Layer, name) as Layer, outer);
   }

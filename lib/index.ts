@@ -44,7 +44,7 @@ export {
   type ZodLikeIssue,
   type ZodLikeSuccess,
   type ZodSchemaLike,
-} from './tools/index.ts';
+} from './tools/tool.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
 export { SqliteSessionStore, type SqliteSessionStoreOptions } from './sessions/sqlite.ts';
 export type { SessionStore } from './sessions/store.ts';

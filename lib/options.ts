@@ -86,8 +86,6 @@ export const is = {
   nonEmptyString: ((v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty string')) as Rule,
   function: ((v) => (typeof v === 'function' ? undefined : 'a function')) as Rule,
   object: ((v) => (isPlainObject(v) ? undefined : 'a plain object')) as Rule,
-  /** Any object (class instances included), such as a client or a pool. */
-  instance: ((v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? undefined : 'an object')) as Rule,
   positiveInt: ((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? undefined : 'a positive integer')) as Rule,
   nonNegativeInt: ((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'an integer ≥ 0')) as Rule,
   /** A timer delay: an integer number of milliseconds from 1 to 2³¹−1, which Node's timers honour exactly. */
@@ -95,21 +93,11 @@ export const is = {
     typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_TIMEOUT_MS
       ? undefined
       : `a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days, the longest timer Node honours)`) as Rule,
-  /** A number in [0, 1]. */
-  fraction: ((v) => (typeof v === 'number' && v >= 0 && v <= 1 ? undefined : 'a number from 0 to 1')) as Rule,
   oneOf(...choices: readonly unknown[]): Rule {
     return (v) => (choices.includes(v) ? undefined : `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
   },
   arrayOf(item: Rule, what: string): Rule {
     return (v) => (Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : `an array of ${what}`);
-  },
-  either(a: Rule, b: Rule): Rule {
-    return (v) => {
-      const first = a(v);
-      if (first === undefined) return undefined;
-      const second = b(v);
-      return second === undefined ? undefined : `${first} or ${second}`;
-    };
   },
   /** An object with the given methods, described as `what`. */
   withMethods(what: string, ...methods: string[]): Rule {

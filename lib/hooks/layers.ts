@@ -98,8 +98,9 @@ class PhaseLoop {
   private readonly holdPre: ((ctx: Context) => void) | undefined;
   private readonly next: Next | undefined;
   private readonly args: HookArgs<object, object>;
-  private readonly resume: () => Promise<void> | undefined;
-  private readonly fail: (error: unknown) => Promise<void> | undefined;
+  /** The continuations of an async hook, made on the first one: a phase of sync hooks allocates none. */
+  private resume: (() => Promise<void> | undefined) | undefined = undefined;
+  private fail: ((error: unknown) => Promise<void> | undefined) | undefined = undefined;
 
   constructor(
     ctx: Context,
@@ -114,14 +115,6 @@ class PhaseLoop {
     this.holdPre = holdPre;
     this.next = next;
     this.args = next !== undefined ? run.preArgs() : run.postArgs();
-    this.resume = () => {
-      completed(this.run, this.hooks[this.i]!, this.t0);
-      return this.advance();
-    };
-    this.fail = (error) => {
-      failClosed(this.run, this.hooks[this.i]!, error, this.hooks[this.i]!.phase, this.t0);
-      return this.advance();
-    };
   }
 
   start(): Promise<void> {
@@ -155,6 +148,14 @@ class PhaseLoop {
       if (isThenable(result)) {
         this.t0 = t0;
         const settled = hook.timeoutMs === undefined ? result : withTimeout(result, hook.name, hook.timeoutMs);
+        this.resume ??= () => {
+          completed(this.run, this.hooks[this.i]!, this.t0);
+          return this.advance();
+        };
+        this.fail ??= (error) => {
+          failClosed(this.run, this.hooks[this.i]!, error, this.hooks[this.i]!.phase, this.t0);
+          return this.advance();
+        };
         return Promise.resolve(settled).then(this.resume, this.fail);
       }
       completed(run, hook, t0);

@@ -1,10 +1,10 @@
 /**
- * Calls one compiled hook with its events, its time limit and the one fail-closed rule. Sync hooks cost no
- * promise: only a returned thenable is awaited.
+ * What every hook call shares, wherever it runs (the phase loops, the stream's chunk checks): its events, its time
+ * limit, its debug line and the one fail-closed rule.
  */
 import { HookTimeoutError, errorSummary, isCheckError } from '../errors.ts';
 import type { AgentEventName, AgentEvents } from '../events/types.ts';
-import type { HookArgs, PostHookArgs, PreHookArgs } from '../types.ts';
+import type { PostHookArgs, PreHookArgs } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
 
 /**
@@ -35,52 +35,6 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as PromiseLike<unknown>).then === 'function'
   );
-}
-
-/**
- * Runs `hook.call(args)`, then `next` if given. Returns undefined only when the hook finished synchronously and
- * there is no `next`. An async hook costs one promise hop: completion and `next` ride on the same `then`.
- */
-export function runHook(
-  run: HookRun,
-  hook: CompiledHook,
-  args: HookArgs<object, object>,
-  next?: () => Promise<void>,
-): Promise<void> | undefined {
-  return runStep(run, hook, hook.call!, args, next);
-}
-
-/** The same policy for any step of a hook (its whole check, or one chunk check). */
-export function runStep<A>(
-  run: HookRun,
-  hook: CompiledHook,
-  step: (args: A) => unknown,
-  args: A,
-  next?: () => Promise<void>,
-): Promise<void> | undefined {
-  const t0 = started(run, hook);
-  let result: unknown;
-  try {
-    result = step(args);
-  } catch (error) {
-    failClosed(run, hook, error, hook.phase, t0);
-    return next === undefined ? undefined : next();
-  }
-  if (isThenable(result)) {
-    const settled = hook.timeoutMs === undefined ? result : withTimeout(result, hook.name, hook.timeoutMs);
-    return Promise.resolve(settled).then(
-      () => {
-        completed(run, hook, t0);
-        return next === undefined ? undefined : next();
-      },
-      (error: unknown) => {
-        failClosed(run, hook, error, hook.phase, t0);
-        return next === undefined ? undefined : next();
-      },
-    );
-  }
-  completed(run, hook, t0);
-  return next === undefined ? undefined : next();
 }
 
 /** Reports a hook's start; returns its start time in debug mode (else 0). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { z as zm } from 'zod/mini';
 import { HookchainConfigError, tool, type Tool } from 'hookchain';
-import { checkToolList, isTool } from '../../lib/tools/index.ts';
+import { checkToolList, isTool } from '../../lib/tools/tool.ts';
 
 const execute = () => 'ok';
 const orderTool = () =>

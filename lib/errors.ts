@@ -114,7 +114,18 @@ export interface CheckErrorOptions {
   cause?: unknown;
 }
 
+/** The options of `new OutputCheckError(message, options)`: a verdict's, plus `retry`. */
+export interface OutputCheckErrorOptions extends CheckErrorOptions {
+  /**
+   * Ask the model for another answer instead of failing at once: with `maxOutputRetries > 0` on the agent, the model
+   * is called again with this error's message as feedback and the rejected answer removed (it appears nowhere).
+   * When the retries are used up, the run fails with the last verdict. Default false.
+   */
+  retry?: boolean;
+}
+
 const CHECK_OPTIONS = new Set(['checkTrigger', 'additionalData', 'cause']);
+const OUTPUT_CHECK_OPTIONS = new Set([...CHECK_OPTIONS, 'retry']);
 
 abstract class CheckError extends HookchainError {
   /** Agno's `type` string: `'input_check_error'` or `'output_check_error'`. */
@@ -127,7 +138,7 @@ abstract class CheckError extends HookchainError {
   runOutput: RunOutput | undefined = undefined;
 
   constructor(code: string, message: string, trigger: CheckTrigger, options: CheckErrorOptions | undefined, owner: string) {
-    checkVerdictOptions(owner, message, options);
+    checkVerdictOptions(owner, message, options, owner === 'OutputCheckError' ? OUTPUT_CHECK_OPTIONS : CHECK_OPTIONS);
     super(code, message, options);
     this.checkTrigger = options?.checkTrigger ?? trigger;
     this.additionalData = options?.additionalData;
@@ -140,7 +151,7 @@ abstract class CheckError extends HookchainError {
 }
 brand(CheckError);
 
-function checkVerdictOptions(owner: string, message: unknown, options: CheckErrorOptions | undefined): void {
+function checkVerdictOptions(owner: string, message: unknown, options: CheckErrorOptions | undefined, known: ReadonlySet<string>): void {
   if (typeof message !== 'string') {
     throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(message): message must be a string, got ${typeof message}`);
   }
@@ -149,11 +160,9 @@ function checkVerdictOptions(owner: string, message: unknown, options: CheckErro
     throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(message, options): options must be an object like { checkTrigger }`);
   }
   for (const key of Object.keys(options)) {
-    if (!CHECK_OPTIONS.has(key)) {
-      throw new HookchainConfigError(
-        'UNKNOWN_OPTION',
-        `new ${owner}(): unknown option "${key}"; known options are ${[...CHECK_OPTIONS].join(', ')}`,
-      );
+    if (!known.has(key)) {
+      const hint = key === 'retry' ? ' (only an OutputCheckError can ask for another answer)' : '';
+      throw new HookchainConfigError('UNKNOWN_OPTION', `new ${owner}(): unknown option "${key}"${hint}; known options are ${[...known].join(', ')}`);
     }
   }
   const trigger = options.checkTrigger;
@@ -162,6 +171,10 @@ function checkVerdictOptions(owner: string, message: unknown, options: CheckErro
       'INVALID_OPTION',
       `new ${owner}(): checkTrigger must be one of ${[...TRIGGERS].map((t) => `'${t}'`).join(', ')} (CheckTrigger.*), got ${JSON.stringify(trigger)}`,
     );
+  }
+  const retry = (options as OutputCheckErrorOptions).retry;
+  if (retry !== undefined && typeof retry !== 'boolean') {
+    throw new HookchainConfigError('INVALID_OPTION', `new ${owner}(): retry must be true or false, got ${typeof retry}`);
   }
   const data = options.additionalData;
   if (data !== undefined && (data === null || typeof data !== 'object' || Array.isArray(data))) {
@@ -203,14 +216,21 @@ brand(InputCheckError);
 export class OutputCheckError extends CheckError {
   /** Agno's `type` string; also `RunErrorInfo.type` in `run_error`. */
   readonly type = 'output_check_error' as const;
+  /** Whether the verdict asks for another answer (`{ retry: true }`); see `AgentOptions.maxOutputRetries`. */
+  readonly retry: boolean;
   /**
    * A verdict on the output. Throw it from a post-hook, a guardrail's `check` or a chunk check.
    *
    * @param message Why the answer was refused; shown to the caller and in `run_error` (never quote the blocked text).
-   * @param options `checkTrigger` (default `CheckTrigger.OUTPUT_NOT_ALLOWED`), `additionalData`, `cause`.
+   *   With `retry: true` it is also the feedback the model gets.
+   * @param options `checkTrigger` (default `CheckTrigger.OUTPUT_NOT_ALLOWED`), `additionalData`, `cause`, `retry`.
+   *
+   * @example
+   * throw new OutputCheckError('Answer in English only', { retry: true }); // with new Agent({ maxOutputRetries: 2 })
    */
-  constructor(message: string, options?: CheckErrorOptions) {
+  constructor(message: string, options?: OutputCheckErrorOptions) {
     super('OUTPUT_CHECK_ERROR', message, CheckTrigger.OUTPUT_NOT_ALLOWED, options, 'OutputCheckError');
+    this.retry = options?.retry === true;
   }
 }
 brand(OutputCheckError);
@@ -268,6 +288,124 @@ brand(RunAbortedError);
 export function isRunAbortedError(err: unknown): err is RunAbortedError {
   return brandsOf(err)?.includes('RunAbortedError') === true;
 }
+
+/** The run's model loop made `maxSteps` model calls and the model still asked for tools (`RunErrorInfo.type: 'max_steps_error'`). */
+export class MaxStepsExceededError extends HookchainError {
+  /** The agent's `maxSteps`. */
+  readonly maxSteps: number;
+  /** The failed run's output (status `'error'`); set when the run has failed. */
+  runOutput: RunOutput | undefined = undefined;
+  /**
+   * Thrown by the run's loop, never by user code.
+   *
+   * @param maxSteps The bound that was reached.
+   */
+  constructor(maxSteps: number) {
+    super(
+      'MAX_STEPS_EXCEEDED',
+      `the model still called tools after ${maxSteps} model calls (maxSteps: ${maxSteps}); raise the agent's maxSteps or tell the model when to stop`,
+    );
+    this.maxSteps = maxSteps;
+  }
+}
+brand(MaxStepsExceededError);
+
+/** Which budget of `limits()` a `LimitExceededError` reports. */
+export type LimitName = 'maxModelCalls' | 'maxTokensPerRun' | 'maxToolCalls';
+
+/**
+ * A budget of `limits()` would be exceeded: the call that would exceed it was not made (`RunErrorInfo.type:
+ * 'limit_error'`).
+ */
+export class LimitExceededError extends HookchainError {
+  /** The budget: `'maxModelCalls'`, `'maxTokensPerRun'` or `'maxToolCalls'`. */
+  readonly limit: LimitName;
+  /** Its bound. */
+  readonly max: number;
+  /** The failed run's output (status `'error'`); set when the run has failed. */
+  runOutput: RunOutput | undefined = undefined;
+  /**
+   * Thrown by `limits()`; a custom budget middleware may throw it too.
+   *
+   * @param limit The budget that would be exceeded.
+   * @param max Its bound.
+   * @param detail What the run had used, for the message.
+   */
+  constructor(limit: LimitName, max: number, detail: string) {
+    super('LIMIT_EXCEEDED', `run stopped by limits({ ${limit}: ${max} }): ${detail}; raise the limit or make the run do less`);
+    this.limit = limit;
+    this.max = max;
+  }
+}
+brand(LimitExceededError);
+
+/** Why a tool call failed: the arguments, the tool itself, its time limit, or a human's denial. */
+export type ToolFailureReason = 'invalid_arguments' | 'error' | 'timeout' | 'denied';
+
+/**
+ * A tool call failed and the agent has `toolErrors: 'fail'` (`RunErrorInfo.type: 'tool_error'`). With the default
+ * `toolErrors: 'model'`, the failure goes back to the model as `{ "error": message }` instead.
+ */
+export class ToolCallError extends HookchainError {
+  /** The tool's name. */
+  readonly toolName: string;
+  /** The call's id, as in `RunOutput.toolCalls`. */
+  readonly callId: string;
+  /** What failed: `'invalid_arguments'`, `'error'` (execute threw) or `'timeout'`. */
+  readonly reason: ToolFailureReason;
+  /** The failed run's output (status `'error'`); set when the run has failed. */
+  runOutput: RunOutput | undefined = undefined;
+  /**
+   * Thrown by the run's loop, never by user code.
+   *
+   * @param toolName The tool.
+   * @param callId The call.
+   * @param reason What failed.
+   * @param message What the model would have read.
+   * @param cause What `execute` threw, if it threw.
+   */
+  constructor(toolName: string, callId: string, reason: ToolFailureReason, message: string, cause?: unknown) {
+    super('TOOL_FAILED', `tool "${toolName}" (call ${callId}) failed (${reason}): ${message}`, { cause });
+    this.toolName = toolName;
+    this.callId = callId;
+    this.reason = reason;
+  }
+}
+brand(ToolCallError);
+
+/** A tool's `execute` ran longer than its `timeoutMs`. The model reads it as `{ "error": message }` by default. */
+export class ToolTimeoutError extends HookchainError {
+  /**
+   * Thrown by the run's loop when a tool outruns its bound.
+   *
+   * @param toolName The tool.
+   * @param timeoutMs Its `timeoutMs`.
+   */
+  constructor(toolName: string, timeoutMs: number) {
+    super('TOOL_TIMEOUT', `tool "${toolName}" did not finish within ${timeoutMs} ms`);
+  }
+}
+brand(ToolTimeoutError);
+
+/**
+ * `continueRun()` / `continueStream()` found nothing to resume: the run is not paused (it completed, failed, or was
+ * already resumed, perhaps by another process), or it is not in the session. A run resumes at most once.
+ */
+export class RunNotPausedError extends HookchainError {
+  /** The run asked for. */
+  readonly runId: string;
+  /**
+   * Thrown by `continueRun()` and `continueStream()`.
+   *
+   * @param runId The run.
+   * @param message What was found instead, and what to do.
+   */
+  constructor(runId: string, message: string) {
+    super('RUN_NOT_PAUSED', message);
+    this.runId = runId;
+  }
+}
+brand(RunNotPausedError);
 
 /** The JSON-safe `{ name, message }` that events and run records carry for any thrown value. */
 export function errorSummary(error: unknown): { name: string; message: string } {

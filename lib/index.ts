@@ -13,10 +13,18 @@ export {
   HookchainConfigError,
   HookchainError,
   InputCheckError,
+  LimitExceededError,
+  MaxStepsExceededError,
   OutputCheckError,
   RunAbortedError,
+  RunNotPausedError,
+  ToolCallError,
+  ToolTimeoutError,
   isHookchainError,
   type CheckErrorOptions,
+  type LimitName,
+  type OutputCheckErrorOptions,
+  type ToolFailureReason,
 } from './errors.ts';
 export { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './guardrails/base.ts';
 export { PIIDetectionGuardrail, type PIIDetectionGuardrailOptions } from './guardrails/pii.ts';
@@ -27,11 +35,13 @@ export type {
   Model,
   ModelRequest,
   ModelResponse,
+  ModelResponseFormat,
   ModelStreamChunk,
   ModelToolCall,
   ModelToolDefinition,
   ModelUsage,
 } from './models/model.ts';
+export type { ModelCall, ModelMiddleware, ModelNext } from './models/middleware.ts';
 export {
   tool,
   type JsonObjectSchema,
@@ -66,6 +76,7 @@ export type {
   Metadata,
   Middleware,
   Next,
+  PendingApproval,
   PostHookArgs,
   PreHookArgs,
   RunContext,
@@ -74,4 +85,7 @@ export type {
   RunMetrics,
   RunOutput,
   RunStatus,
+  ToolCall,
+  ToolCallRecord,
+  ToolHook,
 } from './types.ts';

@@ -64,10 +64,11 @@ export interface RunInput {
 }
 
 /**
- * Where a run stands: `'running'` until it ends, then `'completed'`, `'error'` (a verdict or a crash) or
- * `'cancelled'` (aborted through its signal, or a stream consumer stopped reading).
+ * Where a run stands: `'running'` until it ends, then `'completed'`, `'paused'` (a tool waits for approval; see
+ * `Agent.continueRun`), `'error'` (a verdict or a crash) or `'cancelled'` (aborted through its signal, or a stream
+ * consumer stopped reading).
  */
-export type RunStatus = 'running' | 'completed' | 'error' | 'cancelled';
+export type RunStatus = 'running' | 'completed' | 'paused' | 'error' | 'cancelled';
 
 /** Token counts and timings of one run (`RunOutput.metrics`). */
 export interface RunMetrics {
@@ -79,14 +80,25 @@ export interface RunMetrics {
   totalTokens: number;
   /** Wall time of the whole run, hooks included, in milliseconds. */
   durationMs: number;
-  /** Wall time of the model request alone, in milliseconds; undefined when the run ended before the model answered. */
+  /** Wall time of the model requests, in milliseconds; undefined when the run ended before the model answered. */
   modelDurationMs?: number;
+  /** How many model calls the run's loop made (a step is one call; retries of a call count once). */
+  steps: number;
 }
 
 /** JSON-safe description of why a run failed. Never contains blocked content. */
 export interface RunErrorInfo {
   /** A verdict (`*_check_error`), a cancellation, or a crash in a hook, the model or other middleware. */
-  type: 'input_check_error' | 'output_check_error' | 'abort_error' | 'hook_error' | 'model_error' | 'middleware_error';
+  type:
+    | 'input_check_error'
+    | 'output_check_error'
+    | 'abort_error'
+    | 'hook_error'
+    | 'model_error'
+    | 'middleware_error'
+    | 'tool_error'
+    | 'max_steps_error'
+    | 'limit_error';
   /** The error's class name (`'InputCheckError'`, `'AbortError'`, `'TypeError'`…). */
   name: string;
   /** The error's message (a verdict's message is the guardrail's; it never quotes blocked content). */
@@ -103,7 +115,7 @@ export interface RunErrorInfo {
  * The record of one run: what `agent.run()` resolves with, what `run_completed` and `run_error` carry, and what the
  * session keeps in `runs`. Post-hooks may edit `content`; once the run has ended it is frozen. JSON-safe.
  */
-export interface RunOutput {
+export interface RunOutput<Parsed = unknown> {
   /** A random UUID, new for every run; every event of the run carries it. */
   runId: string;
   /** The run's session: `RunOptions.sessionId`, or the `runId` for a one-off run (never stored). */
@@ -130,6 +142,48 @@ export interface RunOutput {
   error: RunErrorInfo | undefined;
   /** Epoch milliseconds. */
   createdAt: number;
+  /** Every tool call of the run, in the model's order, each recorded once. Empty when the model called no tool. */
+  toolCalls: ToolCallRecord[];
+  /** With `outputSchema`: the answer parsed and validated (typed from a zod schema). Absent otherwise. */
+  parsed?: Parsed;
+  /** Status `'paused'`: the tool calls waiting for a human's decision (`agent.continueRun({ approvals })`). */
+  pendingApprovals?: PendingApproval[];
+  /**
+   * Status `'paused'`: the names of the hooks and tools of the agent that paused the run. A resume by an agent that
+   * lacks any of them is refused, so no guardrail is skipped because the resuming process built its agent differently.
+   */
+  pausedWith?: {
+    /** The pre-hooks, post-hooks and tool hooks, as `'pre:name'`, `'post:name'`, `'tool:name'`. */
+    hooks: string[];
+    /** The tools' names. */
+    tools: string[];
+  };
+}
+
+/** A tool call waiting for approval (`RunOutput.pendingApprovals`, the `run_paused` event). */
+export interface PendingApproval {
+  /** The call's id: answer it in `continueRun({ approvals: [{ callId, approved }] })`. */
+  callId: string;
+  /** The tool. */
+  toolName: string;
+  /** The validated arguments the tool would run with. */
+  args: unknown;
+}
+
+/** One tool call of a run (`RunOutput.toolCalls`). JSON-safe. */
+export interface ToolCallRecord {
+  /** The provider's id for the call. */
+  callId: string;
+  /** The tool the model called. */
+  toolName: string;
+  /** The arguments: parsed (and, once validated, as the tool received them); the raw string when they were not JSON. */
+  args: unknown;
+  /** What the tool (or a tool hook) returned; absent unless completed. */
+  result?: unknown;
+  /** The error the model read, for a failed or denied call. */
+  error?: string;
+  /** `'completed'`, `'failed'` (bad arguments, a throw, a timeout), `'denied'` (by a human) or `'pending_approval'`. */
+  status: 'completed' | 'failed' | 'denied' | 'pending_approval';
 }
 
 /**
@@ -264,6 +318,42 @@ export type Next = () => Promise<void>;
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type Middleware<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}> = (
   ctx: RunContext<State, Deps, Vars>,
+  next: Next,
+) => Promise<void> | void;
+
+/**
+ * The context of one tool call, shared by the tool hooks of that call (Koa's `ctx` for the tool onion).
+ * `args` and `result` are the hooks' to read and replace.
+ */
+export interface ToolCall<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+  /** The run's context. */
+  readonly runContext: RunContext<State, Deps>;
+  /** The tool the model called. */
+  readonly toolName: string;
+  /** The provider's id for the call. */
+  readonly callId: string;
+  /** The parsed arguments. Edit them before `next()`: the tool receives them after they pass its schema. */
+  args: unknown;
+  /** The tool's result after `next()`; set it yourself (without calling `next()`) to answer for the tool. */
+  result: unknown;
+  /** After `next()`: the tool's own failure (bad arguments, a throw, a timeout) as the model will read it; else undefined. */
+  error: string | undefined;
+}
+
+/**
+ * A tool hook: Koa middleware over one `ToolCall`. `await next()` runs the remaining tool hooks and then the tool,
+ * at most once. Throw `InputCheckError` / `OutputCheckError` to stop the run (fail closed).
+ *
+ * @example
+ * const audit: ToolHook = async (call, next) => {
+ *   if (call.toolName === 'refund' && Number((call.args as { amount: number }).amount) > 500) {
+ *     throw new InputCheckError('Refunds over 500 need a human');
+ *   }
+ *   await next();
+ * };
+ */
+export type ToolHook<State extends object = DefaultState, Deps extends object = DefaultDependencies> = (
+  call: ToolCall<State, Deps>,
   next: Next,
 ) => Promise<void> | void;
 

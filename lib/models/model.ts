@@ -4,7 +4,7 @@
  */
 import type { ChatMessage, MessageToolCall } from '../types.ts';
 
-/** What the agent passes to `Model.invoke` and `Model.stream`: one request per run. */
+/** What the agent passes to `Model.invoke` and `Model.stream`: one request per model call of the run's loop. */
 export interface ModelRequest {
   /** The instructions (as a system message), then the history (when on), then the input as the pre-hooks left it. */
   messages: ChatMessage[];
@@ -14,6 +14,20 @@ export interface ModelRequest {
   runId: string;
   /** The tools the model may call; absent or empty means none (the request is sent without tools). */
   tools?: ModelToolDefinition[];
+  /**
+   * Structured output (`outputSchema`): answer with JSON matching this schema. Providers that support it send it as
+   * their structured-output format (`response_format: json_schema` on Chat Completions); the agent validates the
+   * answer either way.
+   */
+  responseFormat?: ModelResponseFormat;
+}
+
+/** The structured-output format of a request (`ModelRequest.responseFormat`). */
+export interface ModelResponseFormat {
+  /** A name for the schema, `^[a-zA-Z0-9_-]{1,64}$` (default `'output'`). */
+  name: string;
+  /** The JSON Schema the answer must match. */
+  schema: Record<string, unknown>;
 }
 
 /** A tool as the model sees it (`ModelRequest.tools`): what a built `tool()` exposes, minus its code. */

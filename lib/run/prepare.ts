@@ -121,9 +121,10 @@ function build(p: Prepared, session: AgentSession<object>, locks: SessionLocks |
     input: runInput,
     // Replaced by the messages sent to the model; a run that fails before has none.
     messages: NO_MESSAGES as ChatMessage[],
-    metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, durationMs: 0 },
+    metrics: { inputTokens: 0, outputTokens: 0, totalTokens: 0, durationMs: 0, steps: 0 },
     error: undefined,
     createdAt: Date.now(),
+    toolCalls: [],
   };
   const dependencies = opts.dependencies === undefined ? engine.dependencies : { ...engine.dependencies, ...opts.dependencies };
   const metadata = { ...engine.metadata, ...opts.metadata };

@@ -106,7 +106,7 @@ function describeEvent(event: RunEvent): string {
   const detail =
     'hookName' in event
       ? event.hookName
-      : 'error' in event
+      : event.type === 'run_error'
         ? `${event.error.type}: ${event.error.message}`
         : 'model' in event
           ? `${event.model}`

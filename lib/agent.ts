@@ -13,7 +13,12 @@ import { guardNext } from './hooks/guard-next.ts';
 import type { Layer } from './hooks/layers.ts';
 import { isModel, type Model } from './models/model.ts';
 import { checkOptions, describe, invalidOption, is } from './options.ts';
+import type { ModelMiddleware } from './models/middleware.ts';
 import { createEngine, type Engine } from './run/engine.ts';
+import { compileOutputSchema } from './run/output-schema.ts';
+import { resumeRun, type ContinueOptions } from './run/resume.ts';
+import { toolSetup } from './run/tools.ts';
+import { checkToolList, type JsonObjectSchema, type Tool, type ZodSchemaLike } from './tools/tool.ts';
 import type { RunOptions } from './run/prepare.ts';
 import { startRun } from './run/run.ts';
 import { openRunStream, type RunStream } from './run/stream.ts';
@@ -32,6 +37,7 @@ import type {
   PostHookArgs,
   PreHookArgs,
   RunOutput,
+  ToolHook,
 } from './types.ts';
 
 /** What `new Agent(options)` takes. Only `model` is required; an unknown option is an error, as is a wrong type. */
@@ -39,6 +45,7 @@ export interface AgentOptions<
   State extends object = DefaultState,
   Deps extends object = DefaultDependencies,
   Vars extends object = object,
+  Out = unknown,
 > {
   /** Shown in outputs and events; the default `id` is derived from it. */
   name?: string;
@@ -79,7 +86,38 @@ export interface AgentOptions<
   backgroundQueue?: BackgroundExecutor;
   /** Where debug lines and listener errors go (default: console). */
   logger?: Logger;
+  /** Functions the model may call, built with `tool({ … })`; names unique per agent (docs/tools.md). */
+  tools?: Tool<never>[];
+  /**
+   * Koa middleware around every tool call, in order: `(call, next) => …` over a `ToolCall`. A verdict or crash fails
+   * the run closed, unless the hook is `hook({ failOpen: true })(fn)`.
+   */
+  toolHooks?: ToolHook<State, Deps>[];
+  /** The most model calls one run may make; past it the run fails with `MaxStepsExceededError` (default 10). */
+  maxSteps?: number;
+  /**
+   * What a tool's own failure (bad arguments, a throw, a timeout) does: `'model'` (default) answers the model with
+   * `{ "error": … }` so it can recover; `'fail'` fails the run with a `ToolCallError`.
+   */
+  toolErrors?: 'model' | 'fail';
+  /** How many tool calls of one model answer run at once (default 4). */
+  toolConcurrency?: number;
+  /** Middleware around each model call, in order, outermost first: `retry()`, `fallback()`, `limits()`, your own. */
+  modelMiddleware?: ModelMiddleware<State, Deps>[];
+  /**
+   * How many times an `OutputCheckError({ retry: true })` (or an answer that fails `outputSchema`) may ask the model
+   * for another answer before the run fails closed (default 0).
+   */
+  maxOutputRetries?: number;
+  /**
+   * Structured output: a zod object schema or a JSON Schema with `type: 'object'`. Sent as the provider's
+   * structured-output format; the answer is parsed and validated into `output.parsed` (typed from zod).
+   */
+  outputSchema?: OutputSchema<Out>;
 }
+
+/** A structured-output schema (`outputSchema`): a zod 4 object schema, or a JSON Schema with `type: 'object'`. */
+export type OutputSchema<Out = unknown> = ZodSchemaLike<Out> | JsonObjectSchema;
 
 /** A pre-hook: a function of the pre-hook arguments, or a guardrail. */
 export type PreHook<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = object> =
@@ -114,6 +152,14 @@ const AGENT_OPTIONS = {
   runHooksInBackground: is.boolean,
   backgroundQueue: (v: unknown) => (isBackgroundExecutor(v) ? undefined : 'a DrainQueue or another executor with enqueue, drain and close'),
   logger: isLogger,
+  tools: () => undefined, // checkToolList names the bad entry
+  toolHooks: () => undefined, // toolSetup names the bad entry
+  maxSteps: is.positiveInt,
+  toolErrors: is.oneOf('model', 'fail'),
+  toolConcurrency: is.positiveInt,
+  modelMiddleware: is.arrayOf(is.function, '(call, next) => … functions such as retry()'),
+  maxOutputRetries: is.nonNegativeInt,
+  outputSchema: () => undefined, // compileObjectSchema says what is wrong
 };
 
 /**
@@ -132,7 +178,7 @@ const AGENT_OPTIONS = {
  * const output = await agent.run('Where is my order?', { sessionId: 's1' });
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export class Agent<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}>
+export class Agent<State extends object = DefaultState, Deps extends object = DefaultDependencies, Vars extends object = {}, Out = unknown>
   extends SafeEmitter<AgentEvents>
   implements AgentRef
 {
@@ -161,7 +207,7 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
    *
    * @param options The model, hooks, middleware, store and defaults; only `model` is required.
    */
-  constructor(options: AgentOptions<State, Deps, Vars>) {
+  constructor(options: AgentOptions<State, Deps, Vars, Out>) {
     super();
     if (options === undefined || options === null || typeof options !== 'object') {
       throw new HookchainConfigError(
@@ -191,6 +237,8 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     this.onListenerError = (error, event) => this.logger.warn(`hookchain: a "${event}" listener threw; the run went on.`, error);
 
     const compileOptions = { allInBackground: options.runHooksInBackground === true };
+    const where = `Agent "${name}"`;
+    const tools = toolSetup(checkToolList(options.tools, where), options.toolHooks, options.toolErrors ?? 'model', options.toolConcurrency ?? 4);
     this.#engine = createEngine({
       agent: this,
       emitter: this,
@@ -207,6 +255,11 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       historyRuns: options.addHistoryToContext === true ? (options.numHistoryRuns ?? 3) : undefined,
       preHooks: Object.freeze(compileHooks(options.preHooks, 'pre', compileOptions)),
       postHooks: Object.freeze(compileHooks(options.postHooks, 'post', compileOptions)),
+      tools,
+      maxSteps: options.maxSteps ?? 10,
+      maxOutputRetries: options.maxOutputRetries ?? 0,
+      outputSchema: options.outputSchema === undefined ? undefined : compileOutputSchema(where, options.outputSchema),
+      modelMiddleware: Object.freeze([...((options.modelMiddleware ?? []) as ModelMiddleware<object, object>[])]),
     });
     options.outerMiddleware?.forEach((mw, i) => this.#add(mw as Middleware, true, `Agent option outerMiddleware[${i}]`));
     options.middleware?.forEach((mw, i) => this.#add(mw as Middleware, false, `Agent option middleware[${i}]`));
@@ -227,10 +280,10 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
    * tenanted.use(async (ctx, next) => { console.log(ctx.tenant); await next(); });
    */
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-  use<Adds extends object = {}>(middleware: Middleware<State, Deps, Vars & Adds>, options?: UseOptions): Agent<State, Deps, Vars & Adds> {
+  use<Adds extends object = {}>(middleware: Middleware<State, Deps, Vars & Adds>, options?: UseOptions): Agent<State, Deps, Vars & Adds, Out> {
     const { outer = false } = checkOptions<UseOptions>('agent.use()', options, { outer: is.boolean });
     this.#add(middleware as Middleware, outer, outer ? 'agent.use(…, { outer: true })' : 'agent.use()');
-    return this as unknown as Agent<State, Deps, Vars & Adds>;
+    return this as unknown as Agent<State, Deps, Vars & Adds, Out>;
   }
 
   #add(middleware: Middleware, outer: boolean, where: string): void {
@@ -255,8 +308,8 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
    * const output = await agent.run('Hello', { sessionId: 's1', userId: 'u1' });
    * console.log(output.content);
    */
-  run(input: string | ChatMessage[], options?: RunOptions<State, Deps>): Promise<RunOutput> {
-    return startRun(this.#engine, input, options as RunOptions<object, object>);
+  run<O = Out>(input: string | ChatMessage[], options?: RunOptions<State, Deps, O>): Promise<RunOutput<O>> {
+    return startRun(this.#engine, input, options as RunOptions<object, object>) as Promise<RunOutput<O>>;
   }
 
   /**
@@ -268,8 +321,31 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
    *   if (event.type === 'content') process.stdout.write(event.delta);
    * }
    */
-  stream(input: string | ChatMessage[], options?: RunOptions<State, Deps>): RunStream {
-    return openRunStream(this.#engine, input, options as RunOptions<object, object>);
+  stream<O = Out>(input: string | ChatMessage[], options?: RunOptions<State, Deps, O>): RunStream<O> {
+    return openRunStream(this.#engine, (state) => startRun(this.#engine, input, options as RunOptions<object, object>, state), options?.signal) as RunStream<O>;
+  }
+
+  /**
+   * Resumes a paused run (status `'paused'`, see `RunOutput.pendingApprovals`) with a decision for every pending
+   * call: approved calls run through the tool hooks and the tool, denied ones answer the model
+   * `{ "error": "denied: <reason>" }`; then the loop goes on, and the post-hooks and background hooks run as
+   * usual. The pre-hooks do not run again. Works from any process whose agent shares the session store; a run
+   * resumes at most once (a second resume rejects with `RunNotPausedError`).
+   *
+   * @example
+   * const paused = await agent.run('Refund order 42', { sessionId: 's1' });
+   * if (paused.status === 'paused') {
+   *   const approvals = paused.pendingApprovals!.map(({ callId }) => ({ callId, approved: true }));
+   *   const output = await agent.continueRun({ sessionId: 's1', runId: paused.runId, approvals });
+   * }
+   */
+  continueRun(options: ContinueOptions<Deps>): Promise<RunOutput<Out>> {
+    return resumeRun(this.#engine, options as ContinueOptions<object>) as Promise<RunOutput<Out>>;
+  }
+
+  /** The streaming twin of `continueRun`: the resumed run's events, ending with `run_completed`, `run_paused` or `run_error`. */
+  continueStream(options: ContinueOptions<Deps>): RunStream<Out> {
+    return openRunStream(this.#engine, (state) => resumeRun(this.#engine, options as ContinueOptions<object>, state), options?.signal) as RunStream<Out>;
   }
 
   /** Resolves when every background hook queued so far has finished. */

@@ -240,6 +240,11 @@ export function isCheckError(err: unknown): err is InputCheckError | OutputCheck
   return brandsOf(err)?.includes('CheckError') === true;
 }
 
+/** True for an `OutputCheckError` of any copy of hookchain. */
+export function isOutputCheckError(err: unknown): err is OutputCheckError {
+  return brandsOf(err)?.includes('OutputCheckError') === true;
+}
+
 /** True for an `InputCheckError` of any copy of hookchain. */
 export function isInputCheckError(err: unknown): err is InputCheckError {
   return brandsOf(err)?.includes('InputCheckError') === true;

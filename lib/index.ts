@@ -3,8 +3,9 @@
  * writing guardrails, stores and executors live at `hookchain/guardrails`, `hookchain/sessions`,
  * `hookchain/background`, and the test kit at `hookchain/testing`.
  */
-export { Agent, type AgentOptions, type PostHook, type PreHook, type UseOptions } from './agent.ts';
+export { Agent, type AgentOptions, type OutputSchema, type PostHook, type PreHook, type UseOptions } from './agent.ts';
 export type { RunOptions } from './run/prepare.ts';
+export type { Approval, ContinueOptions } from './run/resume.ts';
 export type { RunStream } from './run/stream.ts';
 export { hook, type ChunkHookFn, type HookOptions } from './hooks/hook.ts';
 export {
@@ -60,7 +61,7 @@ export { SqliteSessionStore, type SqliteSessionStoreOptions } from './sessions/s
 export type { SessionStore } from './sessions/store.ts';
 export { DrainQueue, type DrainQueueOptions } from './background/drain-queue.ts';
 export type { BackgroundExecutor } from './background/executor.ts';
-export type { AgentEvents, AgentEventName, HookEventPayload, RunEvent } from './events/types.ts';
+export type { AgentEvents, AgentEventName, HookEventPayload, RunEvent, ToolCallEventPayload } from './events/types.ts';
 export type {
   AgentRef,
   AgentSession,

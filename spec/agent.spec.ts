@@ -134,7 +134,7 @@ describe('hook arguments', () => {
     expect(masked()).toEqual([
       'hookchain: run <id> started (agent agent)',
       'hookchain: run <id> pre-hook "preHooks[0]" passed in <t> ms',
-      'hookchain: run <id> model offline answered in <t> ms (1 in, 2 out tokens)',
+      'hookchain: run <id> model offline answered step 1 in <t> ms (1 in, 2 out tokens)',
       'hookchain: run <id> completed in <t> ms',
     ]);
   });

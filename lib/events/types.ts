@@ -2,7 +2,17 @@
  * The agent's typed event map. Every payload is plain JSON-safe data carrying `runId`; none carries blocked content.
  * `agent.stream()` yields the same payloads with a `type` field (see `RunEvent`).
  */
-import type { RunErrorInfo, RunOutput } from '../types.ts';
+import type { PendingApproval, RunErrorInfo, RunOutput } from '../types.ts';
+
+/** The fields every tool-call event carries: never the arguments or the result. */
+export interface ToolCallEventPayload {
+  /** The run. */
+  runId: string;
+  /** The tool the model called. */
+  toolName: string;
+  /** The provider's id for the call, as in `RunOutput.toolCalls`. */
+  callId: string;
+}
 
 /** The fields every hook event carries. */
 export interface HookEventPayload {
@@ -46,8 +56,8 @@ export interface AgentEvents {
   post_hook_completed: HookEventPayload;
   /** A `failOpen` hook failed and the run went on. */
   hook_failed: HookEventPayload & {
-    /** Where it failed: as a pre-hook, as a post-hook, or in a chunk check while streaming. */
-    phase: 'pre' | 'post' | 'chunk';
+    /** Where it failed: as a pre-hook, as a post-hook, in a chunk check while streaming, or as a tool hook. */
+    phase: 'pre' | 'post' | 'chunk' | 'tool';
     /** What it threw (a `HookTimeoutError` when it timed out). */
     error: {
       /** The error's class name, such as `'TypeError'` or `'HookTimeoutError'`. */
@@ -79,6 +89,34 @@ export interface AgentEvents {
     inputTokens: number;
     /** Completion tokens, as the model reported them; 0 when it reported no usage. */
     outputTokens: number;
+  };
+  /** A tool call enters the tool onion (its tool hooks, then the tool). */
+  tool_call_started: ToolCallEventPayload;
+  /** The tool call finished: the tool (or a tool hook answering for it) gave a result. */
+  tool_call_completed: ToolCallEventPayload & {
+    /** Wall time of the call through the tool onion, in milliseconds. */
+    durationMs: number;
+  };
+  /** The tool call failed: the model reads `{ "error": … }` (or, with `toolErrors: 'fail'`, the run fails). */
+  tool_call_failed: ToolCallEventPayload & {
+    /** What went wrong (never the arguments). */
+    error: {
+      /** The error's class name. */
+      name: string;
+      /** The error's message, as the model reads it. */
+      message: string;
+    };
+    /** `'invalid_arguments'` (bad JSON or schema), `'error'` (the tool or a tool hook threw), `'timeout'` or `'denied'`. */
+    reason: 'invalid_arguments' | 'error' | 'timeout' | 'denied';
+  };
+  /** The run paused: tool calls wait for approval (`agent.continueRun`). Last event of a paused run, instead of `run_completed`. */
+  run_paused: {
+    /** The run's id. */
+    runId: string;
+    /** The calls waiting for a decision. */
+    pendingApprovals: PendingApproval[];
+    /** The paused output (status `'paused'`), as saved; frozen. */
+    output: RunOutput;
   };
   /** Streaming only: text that every chunk check has cleared. */
   content: {

@@ -9,7 +9,7 @@
  */
 import compose from 'koa-compose';
 import { RUN, type Context } from '../context.ts';
-import { HookchainConfigError } from '../errors.ts';
+import { HookchainConfigError, isOutputCheckError } from '../errors.ts';
 import type { ChunkCheckResult } from '../guardrails/base.ts';
 import { describe } from '../options.ts';
 import type { HookArgs, Next } from '../types.ts';
@@ -118,6 +118,8 @@ class PhaseLoop {
   }
 
   start(): Promise<void> {
+    // A paused run has no final answer yet: its post-hooks run when it is resumed and answers.
+    if (this.next === undefined && this.run.paused) return RESOLVED;
     try {
       return this.loop() ?? RESOLVED;
     } catch (error) {
@@ -141,7 +143,8 @@ class PhaseLoop {
       try {
         result = this.call(hook);
       } catch (error) {
-        failClosed(run, hook, error, hook.phase, t0);
+        const again = this.failed(hook, error, t0);
+        if (again !== undefined) return again;
         this.after(hook);
         continue;
       }
@@ -152,10 +155,7 @@ class PhaseLoop {
           completed(this.run, this.hooks[this.i]!, this.t0);
           return this.advance();
         };
-        this.fail ??= (error) => {
-          failClosed(this.run, this.hooks[this.i]!, error, this.hooks[this.i]!.phase, this.t0);
-          return this.advance();
-        };
+        this.fail ??= (error) => this.failed(this.hooks[this.i]!, error, this.t0) ?? this.advance();
         return Promise.resolve(settled).then(this.resume, this.fail);
       }
       completed(run, hook, t0);
@@ -164,6 +164,25 @@ class PhaseLoop {
     if (this.next === undefined) return undefined;
     if (this.holdPre !== undefined) this.holdPre(this.ctx);
     return this.next();
+  }
+
+  /**
+   * A hook failed: the fail-closed rule, except for a post-hook verdict asking for another answer while the run has
+   * retries left. Then the model answers again and every post-hook runs again on the new answer.
+   */
+  private failed(hook: CompiledHook, error: unknown, t0: number): Promise<void> | undefined {
+    if (hook.phase === 'post' && isOutputCheckError(error) && error.retry === true) {
+      const again = this.run.retryOutput(error);
+      if (again !== undefined) {
+        if (this.run.debug) this.run.log(`hookchain: run ${this.run.runId} post-hook "${hook.name}" asked for another answer`);
+        return again.then(() => {
+          this.i = 0;
+          return this.loop();
+        });
+      }
+    }
+    failClosed(this.run, hook, error, hook.phase, t0);
+    return undefined;
   }
 
   private call(hook: CompiledHook): unknown {

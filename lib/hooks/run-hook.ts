@@ -20,6 +20,14 @@ export interface HookRun {
   verdict: unknown;
   /** The text the stream's chunk checks cleared, when the run streams. */
   readonly checkedText: string | undefined;
+  /** The run stopped for approvals: no post-hook runs. */
+  readonly paused: boolean;
+  /**
+   * A post-hook rejected the answer with `OutputCheckError({ retry: true })`: asks the model again with the verdict's
+   * message as feedback. Undefined when no retry is left (or the rejected text already left in a stream); then the
+   * verdict is final.
+   */
+  retryOutput(verdict: unknown): Promise<void> | undefined;
   /** The run's debugMode: log each hook's duration and outcome. */
   readonly debug: boolean;
   log(line: string): void;
@@ -55,7 +63,13 @@ export function completed(run: HookRun, hook: CompiledHook, t0: number): void {
  * is not `failOpen`, or any failure of an aborted run is recorded and rethrown; a verdict is also recorded as the
  * run's verdict, so no middleware can swallow it. A `failOpen` hook's crash is reported and the run goes on.
  */
-export function failClosed(run: HookRun, hook: CompiledHook, error: unknown, phase: 'pre' | 'post' | 'chunk', t0?: number): undefined {
+export function failClosed(
+  run: HookRun,
+  hook: Pick<CompiledHook, 'name' | 'failOpen'>,
+  error: unknown,
+  phase: 'pre' | 'post' | 'chunk' | 'tool',
+  t0?: number,
+): undefined {
   const verdict = isCheckError(error);
   if (verdict || !hook.failOpen || run.signal.aborted) {
     run.failedHook ??= hook.name;
@@ -68,7 +82,7 @@ export function failClosed(run: HookRun, hook: CompiledHook, error: unknown, pha
   return undefined;
 }
 
-function debugLine(run: HookRun, hook: CompiledHook, phase: string, outcome: string, t0: number | undefined): void {
+function debugLine(run: HookRun, hook: Pick<CompiledHook, 'name'>, phase: string, outcome: string, t0: number | undefined): void {
   const took = t0 === undefined || t0 === 0 ? '' : ` in ${(performance.now() - t0).toFixed(2)} ms`;
   run.log(`hookchain: run ${run.runId} ${phase}-hook "${hook.name}" ${outcome}${took}`);
 }

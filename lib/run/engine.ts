@@ -6,12 +6,19 @@
 import { backgroundJobs } from '../background/hold.ts';
 import type { Context } from '../context.ts';
 import { buildChain, type Layer } from '../hooks/layers.ts';
+import { composeModelMiddleware, type ModelMiddleware } from '../models/middleware.ts';
+import type { ModelToolDefinition } from '../models/model.ts';
+import { callModel, model_terminal, retryOutput } from './loop.ts';
 import { seal } from './settle.ts';
 import { runStateOf, type RunEngine } from './state.ts';
-import { modelTerminal } from './terminal.ts';
 
 /** What the agent hands its engine: everything but what the engine derives. */
-export type EngineConfig = Omit<RunEngine, 'postBackground' | 'chain' | 'sessionStateEmpty'>;
+export type EngineConfig = Omit<
+  RunEngine,
+  'postBackground' | 'chain' | 'resumeChain' | 'sessionStateEmpty' | 'callModel' | 'hookFingerprint' | 'toolDefinitions' | 'retryOutput'
+> & {
+  readonly modelMiddleware: readonly ModelMiddleware<object, object>[];
+};
 
 /** The engine as its agent sees it: a `RunEngine` that also takes middleware. */
 export interface Engine extends RunEngine {
@@ -25,13 +32,16 @@ export function createEngine(config: EngineConfig): Engine {
   const outer: Layer[] = [];
   const inner: Layer[] = [];
   let composed: ((ctx: Context) => Promise<void>) | undefined;
+  let resumed: ((ctx: Context) => Promise<void>) | undefined;
   const preBackground = config.preHooks.filter((h) => h.kind === 'background');
-  const compose = () =>
+  const compose = (withPreHooks: boolean) =>
     buildChain({
       outer,
       // With outer middleware, the output is sealed (completed, frozen) before their after-parts see it.
       seal: outer.length > 0 ? sealLayer : undefined,
-      pre: config.preHooks,
+      // A resumed run's pre-hooks ran before its pause. Its background pre-hooks are snapshotted again (holdPre):
+      // a paused run flushes nothing, and the input they see is the one the pre-hooks left, saved with the run.
+      pre: withPreHooks ? config.preHooks : [],
       post: config.postHooks,
       // Snapshot after the last pre-hook, so a background pre-hook sees what every guardrail left (masked input).
       holdPre:
@@ -42,16 +52,34 @@ export function createEngine(config: EngineConfig): Engine {
               run.holdJobs(backgroundJobs(preBackground, run.preArgs(), run.runId, config.reporter));
             },
       inner,
-      terminal: modelTerminal(config.model, config.instructions),
+      terminal: model_terminal,
     });
+  const { modelMiddleware, ...rest } = config;
+  const tools = [...config.tools.byName.values()];
   return {
-    ...config,
+    ...rest,
     sessionStateEmpty: Object.keys(config.sessionState).length === 0,
     postBackground: config.postHooks.filter((h) => h.kind === 'background'),
-    chain: () => (composed ??= compose()),
+    toolDefinitions:
+      tools.length === 0
+        ? undefined
+        : // Shared by every request (frozen, so a middleware that wants other tools passes a copy to next()).
+          (Object.freeze(
+            tools.map((t) => Object.freeze({ name: t.name, description: t.description, parameters: t.jsonSchema as Record<string, unknown> })),
+          ) as ModelToolDefinition[]),
+    callModel: composeModelMiddleware(modelMiddleware, callModel),
+    hookFingerprint: Object.freeze([
+      ...config.preHooks.map((h) => `pre:${h.name}`),
+      ...config.postHooks.map((h) => `post:${h.name}`),
+      ...config.tools.hookNames.map((name) => `tool:${name}`),
+    ]),
+    retryOutput,
+    chain: () => (composed ??= compose(true)),
+    resumeChain: () => (resumed ??= compose(false)),
     use(layer, isOuter) {
       (isOuter ? outer : inner).push(layer);
       composed = undefined;
+      resumed = undefined;
     },
     count: (isOuter) => (isOuter ? outer : inner).length,
   };

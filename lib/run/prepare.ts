@@ -11,14 +11,16 @@ import { sessionHistory } from '../sessions/history.ts';
 import { sessionLocks, type SessionLocks } from '../sessions/lock.ts';
 import type { StreamState } from '../streaming/stream-state.ts';
 import type { AgentSession, ChatMessage, ContentPart, DefaultDependencies, DefaultState, Metadata, RunInput, RunOutput } from '../types.ts';
+import type { JsonObjectSchema, ZodSchemaLike } from '../tools/tool.ts';
 import { nextRunId } from './ids.ts';
-import { RunState, type RunEngine } from './state.ts';
+import { compileOutputSchema } from './output-schema.ts';
+import { RunState, type OutputSchemaSetup, type RunEngine } from './state.ts';
 
 /**
  * Per-run options of `agent.run(input, options)` and `agent.stream(input, options)`; all optional. An unknown
  * option is an error.
  */
-export interface RunOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies> {
+export interface RunOptions<State extends object = DefaultState, Deps extends object = DefaultDependencies, Parsed = unknown> {
   /** Load, continue and save this session. Without it the run is a one-off: nothing is loaded or stored. */
   sessionId?: string;
   /** Who the run is for: in `RunOutput.userId`, the hooks' `userId`, events and a new session. */
@@ -33,6 +35,8 @@ export interface RunOptions<State extends object = DefaultState, Deps extends ob
   debugMode?: boolean;
   /** Aborting cancels the run: status 'cancelled', the promise rejects with a `RunAbortedError` (name `'AbortError'`). */
   signal?: AbortSignal;
+  /** Structured output for this run, instead of the agent's `outputSchema`: `output.parsed` is typed from it. */
+  outputSchema?: ZodSchemaLike<Parsed> | JsonObjectSchema;
 }
 
 const RUN_OPTIONS = {
@@ -43,6 +47,7 @@ const RUN_OPTIONS = {
   metadata: is.object,
   debugMode: is.boolean,
   signal: (v: unknown) => (v instanceof AbortSignal ? undefined : 'an AbortSignal'),
+  outputSchema: () => undefined, // compileOutputSchema says what is wrong
 };
 /** The signal of a run nobody can cancel: `raceAbort` skips its listener entirely. */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
@@ -61,9 +66,11 @@ export function prepare(
   const startedAt = performance.now();
   const runInput = toRunInput(input);
   const opts = options === undefined ? NO_OPTIONS : checkOptions<RunOptions<object, object>>('run()', options, RUN_OPTIONS);
+  // Compiled (once per schema object) before anything else, so a bad schema fails the call, not the run.
+  const outputSchema = opts.outputSchema === undefined ? undefined : compileOutputSchema('run()', opts.outputSchema);
   const runId = nextRunId();
   const signal = stream?.signal ?? opts.signal ?? NEVER_ABORTED;
-  const prepared: Prepared = { engine, runId, runInput, opts, stream, signal, startedAt };
+  const prepared: Prepared = { engine, runId, runInput, opts, stream, signal, startedAt, outputSchema };
   // Without a sessionId there is nothing to continue: the run gets a fresh session that is never stored, so a
   // stateless server does not fill its store (and the heap) with sessions nobody asked for. A one-off session is
   // named after its only run.
@@ -83,6 +90,7 @@ interface Prepared {
   stream: StreamState | undefined;
   signal: AbortSignal;
   startedAt: number;
+  outputSchema: OutputSchemaSetup | undefined;
 }
 
 const NO_OPTIONS: RunOptions<object, object> = Object.freeze({});
@@ -131,6 +139,7 @@ function build(p: Prepared, session: AgentSession<object>, locks: SessionLocks |
   const debugMode = opts.debugMode ?? engine.debugMode;
   const ctx = new Context(agent, runId, runInput, output, session, dependencies, metadata, opts.userId, debugMode, signal);
   const run = new RunState(engine, ctx, stream, locks !== undefined, locks, startedAt);
+  if (p.outputSchema !== undefined) run.outputSchema = p.outputSchema;
   if (engine.historyRuns !== undefined) run.history = sessionHistory(session.runs, engine.historyRuns);
   stream?.attach(run, ctx as never, engine.emitter);
   return run;

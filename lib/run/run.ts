@@ -1,7 +1,7 @@
 /**
  * The one owner of a run's path, as Koa's `handleRequest` is of a request's: prepare → execute the chain →
- * seal → complete or fail → release the session. `run()`, `stream()` (and next, `continueRun()`) all come
- * through `execute`. Written with plain promises rather than async functions: a run that never waits (an
+ * seal → complete or fail → release the session. `run()`, `stream()`, `continueRun()` and `continueStream()` all
+ * come through `execute`. Written with plain promises rather than async functions: a run that never waits (an
  * in-memory store, sync hooks) then allocates no async frames of its own.
  */
 import type { StreamState } from '../streaming/stream-state.ts';
@@ -26,7 +26,8 @@ export function startRun(
   return prepared instanceof RunState ? execute(prepared) : prepared.then(execute);
 }
 
-function execute(run: RunState): Promise<RunOutput> {
+/** Runs a prepared run's chain (a resumed run's has no pre-hooks) and settles it. */
+export function execute(run: RunState): Promise<RunOutput> {
   const { ctx, engine } = run;
   if (run.wants('run_started')) {
     run.emit('run_started', {
@@ -42,7 +43,7 @@ function execute(run: RunState): Promise<RunOutput> {
   let work: Promise<void>;
   try {
     if (signal.aborted) throw signal.reason;
-    work = engine.chain()(ctx);
+    work = (run.resumed ? engine.resumeChain() : engine.chain())(ctx);
   } catch (error) {
     work = Promise.reject(error);
   }

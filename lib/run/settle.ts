@@ -3,11 +3,24 @@
  * jobs flushed, `run_completed`) or failed (blocked content removed, saved, jobs dropped, `run_error`, the error
  * rethrown with `runOutput`).
  */
-import { HookchainConfigError, RunAbortedError, errorSummary, isCheckError, isInputCheckError, isRunAbortedError } from '../errors.ts';
+import {
+  CheckTrigger,
+  HookchainConfigError,
+  LimitExceededError,
+  MaxStepsExceededError,
+  OutputCheckError,
+  RunAbortedError,
+  ToolCallError,
+  errorSummary,
+  isCheckError,
+  isInputCheckError,
+  isRunAbortedError,
+} from '../errors.ts';
+import { parseOutput } from './loop.ts';
 import type { BackgroundJob } from '../background/executor.ts';
 import { backgroundJobs } from '../background/hold.ts';
 import { isThenable } from '../hooks/run-hook.ts';
-import type { ChatMessage, RunErrorInfo, RunOutput } from '../types.ts';
+import type { AgentSession, ChatMessage, RunErrorInfo, RunOutput } from '../types.ts';
 import type { RunState } from './state.ts';
 
 /**
@@ -17,6 +30,12 @@ import type { RunState } from './state.ts';
 export function seal(run: RunState): void {
   if (run.verdict !== undefined) throw run.verdict;
   const output = run.ctx.output;
+  if (run.paused) {
+    output.metrics.durationMs = performance.now() - run.startedAt;
+    freezeOutput(output);
+    run.sealed = true;
+    return;
+  }
   const content = output.content;
   if (content !== undefined && typeof content !== 'string') {
     throw new HookchainConfigError(
@@ -24,6 +43,8 @@ export function seal(run: RunState): void {
       `run ${run.runId}: output content must be a string, got ${typeof content}; a post-hook or middleware set it (set ctx.output.content to text)`,
     );
   }
+  // `parsed` must describe the content the caller gets: a post-hook that changed it (masking) is checked again.
+  if (run.outputSchema !== undefined && content !== run.parsedFrom) checkParsed(run, content);
   run.stream?.releaseHeld(content);
   output.status = 'completed';
   if (content !== undefined) {
@@ -36,12 +57,26 @@ export function seal(run: RunState): void {
   run.sealed = true;
 }
 
-/** Saves the sealed run, flushes its background jobs and reports it. Synchronous unless the store or queue waits. */
+function checkParsed(run: RunState, content: string | undefined): void {
+  const problem = content === undefined ? 'there is no answer' : parseOutput(run, content);
+  if (problem === undefined) return;
+  delete run.ctx.output.parsed;
+  const verdict = new OutputCheckError(`the answer, as the post-hooks left it, does not match the output schema: ${problem}`, {
+    checkTrigger: CheckTrigger.VALIDATION_FAILED,
+  });
+  run.verdict ??= verdict;
+  throw verdict;
+}
+
+/**
+ * Saves the sealed run, flushes its background jobs and reports it. Synchronous unless the store or queue waits.
+ * A paused run is saved too (also a one-off run, so another process can resume it) but flushes nothing.
+ */
 export function complete(run: RunState): RunOutput | Promise<RunOutput> {
   const { ctx, engine } = run;
-  if (run.persist) {
+  if (run.persist || run.paused) {
     const session = ctx.session;
-    session.runs.push(ctx.output);
+    recordRun(session, ctx.output);
     session.updatedAt = Date.now();
     const saved = engine.store.save(session);
     if (isThenable(saved)) return Promise.resolve(saved).then(() => afterSave(run));
@@ -49,7 +84,20 @@ export function complete(run: RunState): RunOutput | Promise<RunOutput> {
   return afterSave(run);
 }
 
+/** A run's record goes in once: a resumed run (or a failure after the save) replaces its earlier record. */
+function recordRun(session: AgentSession<object>, output: RunOutput): void {
+  const runs = session.runs;
+  for (let i = runs.length - 1; i >= 0; i--) {
+    if (runs[i]!.runId === output.runId) {
+      runs[i] = output;
+      return;
+    }
+  }
+  runs.push(output);
+}
+
 function afterSave(run: RunState): RunOutput | Promise<RunOutput> {
+  if (run.paused) return reportPaused(run);
   const engine = run.engine;
   // Snapshotted only now, so background post-hooks see the final, frozen output (status, metrics, answer).
   if (engine.postBackground.length > 0) run.holdJobs(backgroundJobs(engine.postBackground, run.postArgs(), run.runId, engine.reporter));
@@ -83,6 +131,16 @@ function flush(run: RunState, jobs: readonly BackgroundJob[], from: number): Pro
   return undefined;
 }
 
+function reportPaused(run: RunState): RunOutput {
+  const output = run.ctx.output;
+  run.jobs = undefined; // a paused run flushes nothing; its resume snapshots its background hooks again
+  if (run.wants('run_paused')) run.emit('run_paused', { runId: run.runId, pendingApprovals: output.pendingApprovals!, output });
+  if (run.ctx.debugMode) {
+    run.engine.logger.debug(`hookchain: run ${run.runId} paused for ${output.pendingApprovals!.length} approval(s)`);
+  }
+  return output;
+}
+
 function reportCompleted(run: RunState): RunOutput {
   const output = run.ctx.output;
   if (run.wants('run_completed')) run.emit('run_completed', { runId: run.runId, output });
@@ -102,15 +160,21 @@ export async function fail(run: RunState, thrown: unknown): Promise<never> {
   // A failure after the output was frozen (the store refused the completed run, an outer middleware's after-part
   // threw) settles a fresh copy.
   const frozen = Object.isFrozen(ctx.output);
-  const stored = run.persist && session.runs[session.runs.length - 1] === ctx.output;
-  if (stored) session.runs.pop();
   const sealed = ctx.output;
   const answered = frozen && sealed.status === 'completed' && sealed.content !== undefined;
   const output: RunOutput = frozen
-    ? { ...sealed, metrics: { ...sealed.metrics }, messages: answered ? sealed.messages.slice(0, -1) : sealed.messages.slice() }
+    ? {
+        ...sealed,
+        metrics: { ...sealed.metrics },
+        messages: answered ? sealed.messages.slice(0, -1) : sealed.messages.slice(),
+        toolCalls: sealed.toolCalls.slice(),
+      }
     : sealed;
   output.status = aborted ? 'cancelled' : 'error';
   output.content = undefined; // blocked or unfinished text goes nowhere: not to the caller, the store or events
+  delete output.parsed;
+  delete output.pendingApprovals;
+  delete output.pausedWith;
   if (isInputCheckError(error)) {
     // Here the blocked text is the input itself (unmasked PII, an injection): keep none of it in the record.
     output.input = { inputContent: '' };
@@ -119,8 +183,9 @@ export async function fail(run: RunState, thrown: unknown): Promise<never> {
   output.error = errorInfo(error, run);
   output.metrics.durationMs = performance.now() - run.startedAt;
   freezeOutput(output);
-  if (run.persist) {
-    session.runs.push(output);
+  // A paused run that then failed to save is recorded as failed where its paused record would have been.
+  if (run.persist || run.paused) {
+    recordRun(session, output);
     session.updatedAt = Date.now();
     try {
       const saved = engine.store.save(session);
@@ -150,6 +215,9 @@ function errorInfo(error: unknown, run: RunState): RunErrorInfo {
   }
   const { name, message } = errorSummary(error);
   if (isRunAbortedError(error)) return { type: 'abort_error', name, message };
+  if (error instanceof MaxStepsExceededError) return { type: 'max_steps_error', name, message };
+  if (error instanceof LimitExceededError) return { type: 'limit_error', name, message };
+  if (error instanceof ToolCallError) return { type: 'tool_error', name, message };
   if (run.failedHook !== undefined) return { type: 'hook_error', name, message, hookName: run.failedHook };
   return { type: run.modelFailed ? 'model_error' : 'middleware_error', name, message };
 }
@@ -190,6 +258,9 @@ function freezeOutput(output: RunOutput): void {
   Object.freeze(output.input);
   Object.freeze(output.metrics);
   if (output.error !== undefined) Object.freeze(output.error);
+  for (const record of output.toolCalls) Object.freeze(record);
+  Object.freeze(output.toolCalls);
+  if (output.pendingApprovals !== undefined) Object.freeze(output.pendingApprovals);
   Object.freeze(output);
 }
 

@@ -8,7 +8,10 @@ import type { AgentEventName, AgentEvents } from '../events/types.ts';
 import type { HookRun } from '../hooks/run-hook.ts';
 import type { SessionLocks } from '../sessions/lock.ts';
 import type { StreamState } from '../streaming/stream-state.ts';
-import type { ChatMessage, PostHookArgs, PreHookArgs, RunContext } from '../types.ts';
+import type { ChatMessage, PostHookArgs, PreHookArgs, RunContext, ToolCall } from '../types.ts';
+import type { ModelCall } from '../models/middleware.ts';
+import type { ModelResponse, ModelResponseFormat, ModelToolDefinition } from '../models/model.ts';
+import type { Tool, Validate } from '../tools/tool.ts';
 import type { BackgroundExecutor, BackgroundReporter } from '../background/executor.ts';
 import type { SafeEmitter } from '../events/emitter.ts';
 import type { CompiledHook } from '../hooks/compile.ts';
@@ -39,7 +42,51 @@ export interface RunEngine {
   readonly preHooks: readonly CompiledHook[];
   readonly postHooks: readonly CompiledHook[];
   readonly postBackground: readonly CompiledHook[];
+  /** The tools, the composed tool onion and how calls run. */
+  readonly tools: ToolSetup;
+  /** What the model is told of the tools; undefined when the agent has none. */
+  readonly toolDefinitions: ModelToolDefinition[] | undefined;
+  readonly maxSteps: number;
+  readonly maxOutputRetries: number;
+  /** The agent's `outputSchema`, compiled; a run's own wins. */
+  readonly outputSchema: OutputSchemaSetup | undefined;
+  /** The model middleware composed around the model call, once. */
+  callModel(call: ModelCall<object, object>): Promise<ModelResponse>;
+  /** `'pre:name'`, `'post:name'`, `'tool:name'` of every hook: saved with a paused run, checked on resume. */
+  readonly hookFingerprint: readonly string[];
   chain(): (ctx: Context) => Promise<void>;
+  /** The chain of a resumed run: everything but the pre-hooks, which ran before the pause. */
+  resumeChain(): (ctx: Context) => Promise<void>;
+  /** Runs the loop again for a post-hook's `{ retry: true }` verdict (run/loop.ts). */
+  retryOutput(run: RunState, verdict: unknown): Promise<void> | undefined;
+}
+
+/** What the engine keeps for tools (built once per agent by `toolSetup` in tools.ts). */
+export interface ToolSetup {
+  readonly byName: ReadonlyMap<string, Tool>;
+  /** The tool onion, composed once: tool hooks in declared order around the tool. */
+  readonly onion: (call: ToolCall<object, object>) => Promise<void>;
+  readonly hookNames: readonly string[];
+  readonly toolErrors: 'model' | 'fail';
+  readonly concurrency: number;
+}
+
+/** A human's answer to one pending call (`continueRun({ approvals })`). */
+export interface Decision {
+  readonly approved: boolean;
+  readonly reason?: string;
+}
+
+/** A compiled `outputSchema`: what the model is sent and how its answer is checked. */
+export interface OutputSchemaSetup {
+  readonly format: ModelResponseFormat;
+  readonly validate: Validate;
+}
+
+/** What a resumed run still has to settle before its loop goes on: the paused answer's calls and the decisions. */
+export interface ResumePlan {
+  readonly callIds: readonly string[];
+  readonly decisions: ReadonlyMap<string, Decision>;
 }
 
 export class RunState implements HookRun {
@@ -69,7 +116,27 @@ export class RunState implements HookRun {
   modelFailed = false;
   /** The output was completed and frozen (after the post-hooks); outer middleware sees it read-only. */
   sealed = false;
-
+  /** The loop stopped for approvals: no post-hooks, saved as paused, no background flush. */
+  paused = false;
+  /** A paused run, resumed: its chain has no pre-hooks. */
+  resumed = false;
+  /** Set by continueRun: the paused answer to settle before the loop goes on. */
+  resume: ResumePlan | undefined = undefined;
+  /**
+   * What the next model call is sent. The same array as `output.messages` until an output retry adds feedback,
+   * which goes to the model only; from then on the loop appends to both.
+   */
+  request: ChatMessage[] = [];
+  /** The run's `outputSchema` (its own, else the agent's). */
+  outputSchema: OutputSchemaSetup | undefined;
+  /** The content that `output.parsed` was parsed from: seal parses again if a post-hook changed it. */
+  parsedFrom: string | undefined = undefined;
+  outputRetriesLeft: number;
+  /** The id of the model that answered last (a fallback may answer instead of the agent's). */
+  answeredBy: string;
+  /** Streaming: this step's text has gone into the stream; where the step's text starts in `checkedText`. */
+  streamed = false;
+  private stepFrom = 0;
   constructor(
     engine: RunEngine,
     ctx: Context,
@@ -87,15 +154,46 @@ export class RunState implements HookRun {
     this.locks = locks;
     this.startedAt = startedAt;
     this.debug = ctx.debugMode;
+    this.outputSchema = engine.outputSchema;
+    this.outputRetriesLeft = engine.maxOutputRetries;
+    this.answeredBy = engine.model.id;
     ctx[RUN] = this;
+  }
+
+  /** Appends a message of the loop (an assistant tool-call message, a tool result) to the output and the request. */
+  record(message: ChatMessage): void {
+    const messages = this.ctx.output.messages;
+    messages.push(message);
+    if (this.request !== messages) this.request.push(message);
+  }
+
+  /** An output retry's feedback: sent to the model, recorded nowhere. */
+  feedback(message: ChatMessage): void {
+    if (this.request === this.ctx.output.messages) this.request = this.request.slice();
+    this.request.push(message);
+  }
+
+  startStep(): void {
+    this.streamed = false;
+    if (this.stream !== undefined) this.stepFrom = this.stream.checkedText.length;
+  }
+
+  /** The text of the step that just ended: in a stream, what the chunk checks cleared of it; else the model's. */
+  stepText(content: string | undefined): string {
+    return this.stream === undefined ? (content ?? '') : this.stream.checkedText.slice(this.stepFrom);
+  }
+
+  retryOutput(verdict: unknown): Promise<void> | undefined {
+    return this.engine.retryOutput(this, verdict);
   }
 
   log(line: string): void {
     this.engine.logger.debug(line);
   }
 
+  /** The cleared text of the final step (the answer the post-hooks check), when streaming. */
   get checkedText(): string | undefined {
-    return this.stream?.checkedText;
+    return this.stream === undefined ? undefined : this.stream.checkedText.slice(this.stepFrom);
   }
 
   /** True when someone listens for `event` on the agent or the run streams (then it goes to the consumer too). */

@@ -7,8 +7,6 @@ import type { RunEvent } from '../events/types.ts';
 import { EventQueue } from '../streaming/event-queue.ts';
 import { StreamState } from '../streaming/stream-state.ts';
 import type { RunOutput } from '../types.ts';
-import type { RunOptions } from './prepare.ts';
-import { startRun } from './run.ts';
 import type { RunEngine } from './state.ts';
 
 /** Events waiting for a slow consumer before the model read pauses. */
@@ -19,12 +17,20 @@ const HIGH_WATER_MARK = 64;
  * thenable itself. The run starts when the first event (or `finalOutput`) is asked for; breaking out of the loop
  * cancels it. A failed run yields `run_error`, then the loop throws the run's error.
  */
-export interface RunStream extends AsyncIterable<RunEvent> {
-  /** Settles with the run: the final output (post-hook edits included) or the error that stopped it. */
-  readonly finalOutput: Promise<RunOutput>;
+export interface RunStream<Parsed = unknown> extends AsyncIterable<RunEvent> {
+  /** Settles with the run: the final (or paused) output, post-hook edits included, or the error that stopped it. */
+  readonly finalOutput: Promise<RunOutput<Parsed>>;
 }
 
-export function openRunStream(engine: RunEngine, input: unknown, options: RunOptions<object, object> | undefined): RunStream {
+/**
+ * Streams one run that `begin` starts with the stream's state: `agent.stream()` and `agent.continueStream()`.
+ * `userSignal` is the caller's `signal` option, linked to the stream's own.
+ */
+export function openRunStream(
+  engine: RunEngine,
+  begin: (state: StreamState) => Promise<RunOutput>,
+  userSignal: AbortSignal | undefined,
+): RunStream {
   const queue = new EventQueue(HIGH_WATER_MARK);
   const state = new StreamState(queue, engine.postHooks);
   let settle!: { resolve: (o: RunOutput) => void; reject: (e: unknown) => void };
@@ -35,13 +41,12 @@ export function openRunStream(engine: RunEngine, input: unknown, options: RunOpt
 
   const start = (): Promise<void> =>
     (started ??= (async () => {
-      const userSignal = options?.signal;
       const onAbort = () => state.controller.abort(userSignal?.reason);
       userSignal?.addEventListener('abort', onAbort, { once: true });
       let failure: { error: unknown } | undefined;
       try {
         if (userSignal?.aborted) onAbort();
-        settle.resolve(await startRun(engine, input, options, state));
+        settle.resolve(await begin(state));
       } catch (error) {
         failure = { error };
         settle.reject(error);

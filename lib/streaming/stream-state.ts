@@ -58,6 +58,14 @@ export class StreamState {
     return this.out(cleared as string);
   }
 
+  /**
+   * True when no checked text has reached the consumer yet because a gating post-hook holds it all: only then may a
+   * rejected answer be replaced by another (an output retry).
+   */
+  get holdsText(): boolean {
+    return this.gated;
+  }
+
   /** The model's stream has ended: checks release what they held (final call). */
   endOfModel(): void | Promise<void> {
     const rest = this.split;

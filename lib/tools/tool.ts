@@ -79,7 +79,7 @@ export interface ZodLikeIssue {
   message: string;
 }
 
-/** A plain JSON Schema for the arguments; tool arguments are always a JSON object, so `type` must be `'object'`. */
+/** A plain JSON Schema for the arguments; the value must be a JSON object, so `type` must be `'object'`. */
 export interface JsonObjectSchema {
   /** Always `'object'`. */
   type: 'object';
@@ -136,6 +136,8 @@ export interface Tool<Args = unknown> {
    * JSON and schema mismatches come back as `{ ok: false, error }`, an error the model reads to try again.
    */
   parse(json: string): ToolParseResult<Args>;
+  /** Validates already-parsed arguments against the schema, as `parse` does after `JSON.parse`. Never throws. */
+  validate(value: unknown): ToolParseResult<Args>;
 }
 
 const DEFINITION_RULES = {
@@ -157,9 +159,6 @@ const DEFINITION_RULES = {
   timeoutMs: is.timeoutMs,
 };
 const REQUIRED = ['name', 'description', 'parameters', 'execute'];
-
-/** Checks arguments already parsed from JSON: the validated (for zod, possibly transformed) value, or the problems. */
-type Validate = (value: unknown) => { ok: true; value: unknown } | { ok: false; problems: string };
 
 /**
  * Builds a tool the model may call. The definition is checked at once: a bad name, a missing `execute`, a schema
@@ -192,9 +191,14 @@ export function tool<Args = Record<string, unknown>>(definition: ToolDefinition<
   ) as ToolDefinition<Args>;
 
   // The rule above let through only an object with `_zod` (zod 4, checked further in fromZod) or a plain object.
-  const { jsonSchema, validate } =
-    '_zod' in parameters ? fromZod(owner, parameters as ZodSchemaLike) : fromJsonSchema(owner, parameters as Record<string, unknown>);
+  const { jsonSchema, validate: check } = compileObjectSchema(owner, 'parameters', parameters);
   const label = `Tool "${name}"`;
+  const validate = (value: unknown): ToolParseResult<Args> => {
+    const checked = check(value);
+    return checked.ok
+      ? { ok: true, args: checked.value as Args }
+      : { ok: false, error: `${label}: the arguments do not match the tool's parameters: ${checked.problems}` };
+  };
 
   const parse = (json: string): ToolParseResult<Args> => {
     if (typeof json !== 'string') return { ok: false, error: `${label}: the arguments must be a JSON string, got ${describe(json)}` };
@@ -208,10 +212,7 @@ export function tool<Args = Record<string, unknown>>(definition: ToolDefinition<
         error: `${label}: the arguments are not valid JSON (${(error as Error).message}); send one JSON object that matches the tool's parameters`,
       };
     }
-    const checked = validate(value);
-    return checked.ok
-      ? { ok: true, args: checked.value as Args }
-      : { ok: false, error: `${label}: the arguments do not match the tool's parameters: ${checked.problems}` };
+    return validate(value);
   };
 
   const built = {
@@ -222,6 +223,7 @@ export function tool<Args = Record<string, unknown>>(definition: ToolDefinition<
     timeoutMs,
     execute,
     parse,
+    validate,
   };
   Object.defineProperty(built, TOOL_BRAND, { value: true, enumerable: false });
   return Object.freeze(built);
@@ -264,21 +266,44 @@ export function checkToolList(tools: unknown, where: string): readonly Tool[] {
   return Object.freeze([...(tools as Tool[])]);
 }
 
+/** What a checked schema does with a value: its output (zod may transform), or every problem in one line. */
+export type Validate = (value: unknown) => { ok: true; value: unknown } | { ok: false; problems: string };
+
+/**
+ * Compiles a zod 4 object schema or a JSON Schema with `type: 'object'` (tool parameters, `outputSchema`): the JSON
+ * Schema the model is sent and a validator. `option` names the option in errors.
+ */
+export function compileObjectSchema(
+  owner: string,
+  option: string,
+  schema: unknown,
+): { jsonSchema: Readonly<Record<string, unknown>>; validate: Validate } {
+  if (!isPlainObject(schema) && !(schema !== null && typeof schema === 'object' && '_zod' in schema)) {
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `${owner}: option "${option}" must be a zod object schema (z.object({ … })) or a JSON Schema with type: 'object', got ${describe(schema)}`,
+    );
+  }
+  return '_zod' in (schema as object)
+    ? fromZod(owner, option, schema as ZodSchemaLike)
+    : fromJsonSchema(owner, option, schema as Record<string, unknown>);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // zod
 
-function fromZod(owner: string, schema: ZodSchemaLike): { jsonSchema: Readonly<Record<string, unknown>>; validate: Validate } {
+function fromZod(owner: string, option: string, schema: ZodSchemaLike): { jsonSchema: Readonly<Record<string, unknown>>; validate: Validate } {
   const kind = (schema as { _zod?: { def?: { type?: unknown } } })._zod?.def?.type;
   if (typeof schema.safeParse !== 'function' || typeof kind !== 'string') {
     throw new HookchainConfigError(
       'INVALID_OPTION',
-      `${owner}: option "parameters" looks like a zod schema but has no safeParse or _zod.def; pass a zod 4 schema (npm install zod@^4) or a JSON Schema object`,
+      `${owner}: option "${option}" looks like a zod schema but has no safeParse or _zod.def; pass a zod 4 schema (npm install zod@^4) or a JSON Schema object`,
     );
   }
   if (kind !== 'object') {
     throw new HookchainConfigError(
       'INVALID_OPTION',
-      `${owner}: option "parameters" must be an object schema such as z.object({ orderId: z.string() }), got a zod ${kind} schema; tool arguments are always a JSON object`,
+      `${owner}: option "${option}" must be an object schema such as z.object({ orderId: z.string() }), got a zod ${kind} schema; the value must be a JSON object`,
     );
   }
   let converted: unknown;
@@ -290,7 +315,7 @@ function fromZod(owner: string, schema: ZodSchemaLike): { jsonSchema: Readonly<R
     if (error instanceof HookchainConfigError) throw error;
     throw new HookchainConfigError(
       'INVALID_OPTION',
-      `${owner}: option "parameters" cannot be expressed as JSON Schema for the model (${(error as Error).message}); use types JSON Schema can describe (no dates, bigints, functions) or pass a JSON Schema object`,
+      `${owner}: option "${option}" cannot be expressed as JSON Schema for the model (${(error as Error).message}); use types JSON Schema can describe (no dates, bigints, functions) or pass a JSON Schema object`,
       { cause: error },
     );
   }
@@ -352,12 +377,13 @@ function ajvFor(draft: 'ajv' | 'ajv/dist/2019' | 'ajv/dist/2020'): AjvClass {
 
 function fromJsonSchema(
   owner: string,
+  option: string,
   schema: Record<string, unknown>,
 ): { jsonSchema: Readonly<Record<string, unknown>>; validate: Validate } {
   if (schema['type'] !== 'object') {
     throw new HookchainConfigError(
       'INVALID_OPTION',
-      `${owner}: option "parameters" must be a JSON Schema with type: 'object' (tool arguments are always a JSON object), got type ${describe(schema['type'])}`,
+      `${owner}: option "${option}" must be a JSON Schema with type: 'object' (the value must be a JSON object), got type ${describe(schema['type'])}`,
     );
   }
   let copy: Record<string, unknown>;
@@ -367,7 +393,7 @@ function fromJsonSchema(
   } catch (error) {
     throw new HookchainConfigError(
       'INVALID_OPTION',
-      `${owner}: option "parameters" must be plain JSON data (no functions or class instances): ${(error as Error).message}`,
+      `${owner}: option "${option}" must be plain JSON data (no functions or class instances): ${(error as Error).message}`,
       { cause: error },
     );
   }
@@ -383,7 +409,7 @@ function fromJsonSchema(
   } catch (error) {
     throw new HookchainConfigError(
       'INVALID_OPTION',
-      `${owner}: option "parameters" is not a valid JSON Schema (${(error as Error).message}); fix the schema`,
+      `${owner}: option "${option}" is not a valid JSON Schema (${(error as Error).message}); fix the schema`,
       { cause: error },
     );
   }

@@ -1,0 +1,382 @@
+/**
+ * The tool calls of one model answer (docs/tools.md): checked, run through the tool onion (tool hooks, then the
+ * tool) at most `toolConcurrency` at a time, recorded in the model's order, and answered as `tool` messages.
+ *
+ * Two kinds of failure, two rules (DESIGN §9). A tool hook's verdict or crash is a guardrail's: the run fails
+ * closed (unless that hook is `failOpen`). The tool's own failure (arguments that are not JSON or miss the schema,
+ * a throw, a timeout) is the model's to handle: it reads `{ "error": … }`, unless the agent says `toolErrors: 'fail'`.
+ */
+import compose from 'koa-compose';
+import { HookchainConfigError, ToolCallError, ToolTimeoutError, errorSummary, type ToolFailureReason } from '../errors.ts';
+import { hookOptionsOf, hookTargetOf } from '../hooks/hook.ts';
+import { failClosed, isThenable, withTimeout } from '../hooks/run-hook.ts';
+import type { ModelToolCall } from '../models/model.ts';
+import { describe } from '../options.ts';
+import type { Tool } from '../tools/tool.ts';
+import type { ChatMessage, PendingApproval, RunContext, ToolCall, ToolCallRecord, ToolHook } from '../types.ts';
+import { runStateOf, type Decision, type RunState, type ToolSetup } from './state.ts';
+
+/** The engine's own part of a tool call, behind a symbol: hooks see only the `ToolCall` fields. */
+const INNER: unique symbol = Symbol('hookchain.toolCall');
+
+interface Inner {
+  readonly tool: Tool;
+  readonly signal: AbortSignal;
+  /** Set when the tool's own failure was recorded (the hooks may still replace the result after it). */
+  reason: ToolFailureReason | undefined;
+  cause: unknown;
+}
+
+/** One call's context: a class so that every call has the same shape. */
+export class ToolCallContext implements ToolCall<object, object> {
+  readonly runContext: RunContext<object, object>;
+  readonly toolName: string;
+  readonly callId: string;
+  args: unknown;
+  result: unknown = undefined;
+  error: string | undefined = undefined;
+  readonly [INNER]: Inner;
+
+  constructor(runContext: RunContext<object, object>, tool: Tool, callId: string, args: unknown, signal: AbortSignal) {
+    this.runContext = runContext;
+    this.toolName = tool.name;
+    this.callId = callId;
+    this.args = args;
+    this[INNER] = { tool, signal, reason: undefined, cause: undefined };
+  }
+}
+
+interface ToolHookMeta {
+  readonly name: string;
+  readonly failOpen: boolean;
+  readonly timeoutMs: number | undefined;
+}
+
+/** Checks and composes the tool hooks (koa-compose, once per agent) around the tool itself. */
+export function toolSetup(tools: readonly Tool[], hooks: unknown, toolErrors: 'model' | 'fail', concurrency: number): ToolSetup {
+  if (hooks !== undefined && !Array.isArray(hooks)) {
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `Agent: option "toolHooks" must be an array of (call, next) => … functions, got ${describe(hooks)}`,
+    );
+  }
+  const seen = new Map<string, number>();
+  const layers = ((hooks ?? []) as unknown[]).map((fn, i) => {
+    if (typeof fn !== 'function') {
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `Agent: toolHooks[${i}] must be a function (call, next) => …, got ${describe(fn)}; a guardrail checks runs, not tool calls`,
+      );
+    }
+    const options = hookOptionsOf(fn as never);
+    if (options.runInBackground || options.everyChunk) {
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `Agent: toolHooks[${i}] is marked ${options.runInBackground ? 'runInBackground' : 'everyChunk'}, which a tool hook cannot be; use only name, failOpen and timeoutMs`,
+      );
+    }
+    const target = hookTargetOf(fn as never) as unknown as ToolHook<object, object>;
+    const name = options.name ?? (target.name || `toolHooks[${i}]`);
+    const first = seen.get(name);
+    if (first !== undefined) {
+      throw new HookchainConfigError(
+        'DUPLICATE_HOOK_NAME',
+        `Agent: toolHooks[${first}] and toolHooks[${i}] are both named "${name}"; name one with hook({ name })(fn)`,
+      );
+    }
+    seen.set(name, i);
+    return guardToolHook(target, { name, failOpen: options.failOpen === true, timeoutMs: options.timeoutMs });
+  });
+  const onion =
+    layers.length === 0
+      ? (call: ToolCallContext) => settle(executeTool(call))
+      : (compose([...layers, (call: ToolCallContext) => executeTool(call)]) as unknown as (call: ToolCallContext) => Promise<void>);
+  // The engine's type sees a ToolCall; every call it passes is a ToolCallContext built by runOne.
+  return {
+    byName: new Map(tools.map((t) => [t.name, t])),
+    onion: onion as ToolSetup['onion'],
+    hookNames: [...seen.keys()],
+    toolErrors,
+    concurrency,
+  };
+}
+
+function settle(result: Promise<void> | void): Promise<void> {
+  return result === undefined ? RESOLVED : result;
+}
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * A tool hook as a koa-compose layer: the fail-closed rule on its throw; a `failOpen` hook that crashed before
+ * `next()` is stepped over (the rest of the onion still runs), as if it were not there.
+ */
+function guardToolHook(fn: ToolHook<object, object>, meta: ToolHookMeta) {
+  return function tool_hook(call: ToolCallContext, next: () => Promise<void>): Promise<void> {
+    let called = false;
+    const watched = () => {
+      called = true;
+      return next();
+    };
+    const failed = (error: unknown): Promise<void> | undefined => {
+      failClosed(runStateOf(call.runContext as never), meta, error, 'tool');
+      return called ? undefined : next();
+    };
+    let result: unknown;
+    try {
+      result = fn(call as ToolCall<object, object>, watched);
+    } catch (error) {
+      return settle(failed(error));
+    }
+    if (!isThenable(result)) return RESOLVED;
+    const bounded = meta.timeoutMs === undefined ? result : withTimeout(result, meta.name, meta.timeoutMs);
+    return Promise.resolve(bounded).then(() => undefined, failed);
+  };
+}
+
+/** The onion's core: arguments checked against the schema (hooks may have edited them), then `execute`. */
+function executeTool(call: ToolCallContext): Promise<void> | void {
+  const inner = call[INNER];
+  const tool = inner.tool;
+  const checked = tool.validate(call.args);
+  if (!checked.ok) return toolFailed(call, 'invalid_arguments', checked.error, undefined);
+  call.args = checked.args;
+  const timeoutMs = tool.timeoutMs;
+  let signal = inner.signal;
+  let controller: AbortController | undefined;
+  if (timeoutMs !== undefined) {
+    controller = new AbortController();
+    signal = AbortSignal.any([inner.signal, controller.signal]);
+  }
+  let result: unknown;
+  try {
+    result = tool.execute(checked.args, { runContext: call.runContext as never, signal, callId: call.callId });
+  } catch (error) {
+    return toolFailed(call, 'error', errorSummary(error).message, error);
+  }
+  if (!isThenable(result)) {
+    call.result = result;
+    return undefined;
+  }
+  const done = (value: unknown) => void (call.result = value);
+  const failed = (error: unknown) => {
+    const timedOut = error instanceof ToolTimeoutError;
+    if (timedOut) controller!.abort(error);
+    toolFailed(call, timedOut ? 'timeout' : 'error', errorSummary(error).message, error);
+  };
+  if (timeoutMs === undefined) return Promise.resolve(result).then(done, failed);
+  return new Promise<unknown>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ToolTimeoutError(tool.name, timeoutMs)), timeoutMs);
+    result.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  }).then(done, failed);
+}
+
+function toolFailed(call: ToolCallContext, reason: ToolFailureReason, message: string, cause: unknown): void {
+  const inner = call[INNER];
+  inner.reason = reason;
+  inner.cause = cause;
+  call.error = message;
+  call.result = { error: message };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One answer's calls
+
+/** One call of a batch: its record in `RunOutput.toolCalls`, and what is still to do. */
+interface Item {
+  readonly record: ToolCallRecord;
+  /** Run it through the onion with these (parsed, not yet validated) arguments; undefined when it is settled. */
+  args?: unknown;
+  run: boolean;
+  /** The `tool` message's content, once settled in this process (else built from the record). */
+  content?: string;
+}
+
+/**
+ * The model asked for tools: record each call in its order, run those that may run, and return the calls that
+ * wait for approval (empty when none). The `tool` messages are appended only once every call is settled.
+ */
+export async function runToolCalls(run: RunState, calls: readonly ModelToolCall[]): Promise<PendingApproval[]> {
+  const setup = run.engine.tools;
+  const output = run.ctx.output;
+  const items: Item[] = [];
+  const pending: PendingApproval[] = [];
+  for (const call of calls) {
+    const record: ToolCallRecord = { callId: call.callId, toolName: call.name, args: call.arguments, status: 'failed' };
+    output.toolCalls.push(record);
+    const item: Item = { record, run: false };
+    items.push(item);
+    const tool = setup.byName.get(call.name);
+    if (tool === undefined) {
+      const known = [...setup.byName.keys()].join(', ') || 'none';
+      failBeforeOnion(run, record, `unknown tool "${call.name}"; the tools are: ${known}`);
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
+    } catch (error) {
+      failBeforeOnion(
+        run,
+        record,
+        `Tool "${tool.name}": the arguments are not valid JSON (${(error as Error).message}); send one JSON object that matches the tool's parameters`,
+      );
+      continue;
+    }
+    record.args = parsed;
+    if (tool.requiresApproval !== false) {
+      const checked = tool.validate(parsed);
+      if (!checked.ok) {
+        failBeforeOnion(run, record, checked.error);
+        continue;
+      }
+      const ask = tool.requiresApproval === true || (await tool.requiresApproval(checked.args, run.ctx as never)) === true;
+      if (ask) {
+        record.args = checked.args;
+        record.status = 'pending_approval';
+        pending.push({ callId: record.callId, toolName: record.toolName, args: checked.args });
+        continue;
+      }
+    }
+    item.args = parsed;
+    item.run = true;
+  }
+  await runItems(run, items);
+  if (pending.length === 0) appendToolMessages(run, items);
+  return pending;
+}
+
+/**
+ * A paused answer, resumed: approved calls run through the onion, denied ones answer `denied: <reason>`; the
+ * calls settled before the pause keep their results. Then every call of the answer gets its `tool` message.
+ */
+export async function resumeToolCalls(run: RunState, callIds: readonly string[], decisions: ReadonlyMap<string, Decision>): Promise<void> {
+  const byId = new Map(run.ctx.output.toolCalls.map((r) => [r.callId, r]));
+  const items: Item[] = [];
+  for (const callId of callIds) {
+    const record = byId.get(callId)!;
+    const item: Item = { record, run: false };
+    items.push(item);
+    if (record.status !== 'pending_approval') continue;
+    const decision = decisions.get(callId)!;
+    if (decision.approved) {
+      item.args = record.args;
+      item.run = true;
+      continue;
+    }
+    const message = `denied: ${decision.reason ?? 'not approved'}`;
+    record.status = 'denied';
+    record.error = message;
+    if (run.wants('tool_call_started')) run.emit('tool_call_started', { runId: run.runId, toolName: record.toolName, callId });
+    emitFailed(run, record, 'ApprovalDenied', message, 'denied');
+  }
+  await runItems(run, items);
+  appendToolMessages(run, items);
+}
+
+/** Runs the items that may run, at most `concurrency` at once; the first fail-closed error stops the batch. */
+function runItems(run: RunState, items: readonly Item[]): Promise<void> {
+  const todo = items.filter((i) => i.run);
+  if (todo.length === 0) return RESOLVED;
+  if (todo.length === 1) return runOne(run, todo[0]!, run.signal);
+  // Siblings of a call that failed the run are told to stop through their signal.
+  const batch = new AbortController();
+  const signal = AbortSignal.any([run.signal, batch.signal]);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < todo.length) await runOne(run, todo[next++]!, signal);
+  };
+  const workers = Array.from({ length: Math.min(run.engine.tools.concurrency, todo.length) }, worker);
+  return Promise.all(workers).then(
+    () => undefined,
+    (error: unknown) => {
+      batch.abort(error);
+      throw error;
+    },
+  );
+}
+
+async function runOne(run: RunState, item: Item, signal: AbortSignal): Promise<void> {
+  const record = item.record;
+  const tool = run.engine.tools.byName.get(record.toolName)!;
+  const call = new ToolCallContext(run.ctx as never, tool, record.callId, item.args, signal);
+  const timed = run.wants('tool_call_completed');
+  if (run.wants('tool_call_started')) run.emit('tool_call_started', { runId: run.runId, toolName: record.toolName, callId: record.callId });
+  const t0 = timed ? performance.now() : 0;
+  try {
+    await run.engine.tools.onion(call as ToolCall<object, object>);
+  } catch (error) {
+    // A tool hook's verdict or crash: the run fails closed (recorded by failClosed); the call is not answered.
+    record.error = errorSummary(error).message;
+    emitFailed(run, record, errorSummary(error).name, record.error, 'error');
+    throw error;
+  }
+  if (signal.aborted) throw signal.reason;
+  record.args = call.args;
+  const inner = call[INNER];
+  // A hook that answered for a failed tool (a fallback value) clears `call.error`; then the call completed.
+  if (inner.reason !== undefined && call.error !== undefined) {
+    record.status = 'failed';
+    record.error = call.error;
+    emitFailed(run, record, errorSummary(inner.cause ?? new Error(call.error)).name, call.error, inner.reason);
+    if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
+    return;
+  }
+  let content: string;
+  try {
+    content = toolMessage({ ...record, status: 'completed', result: call.result });
+  } catch (error) {
+    const message = `the result cannot be sent to the model as JSON (${errorSummary(error).message}); return plain JSON data`;
+    record.status = 'failed';
+    record.error = message;
+    emitFailed(run, record, 'TypeError', message, 'error');
+    if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, 'error', message, error);
+    return;
+  }
+  item.content = content;
+  record.status = 'completed';
+  // The record is kept, stored and returned: a JSON copy, so it never shares (or freezes) the tool's own object.
+  record.result = typeof call.result === 'string' || call.result === undefined ? call.result : JSON.parse(content);
+  if (timed) {
+    run.emit('tool_call_completed', {
+      runId: run.runId,
+      toolName: record.toolName,
+      callId: record.callId,
+      durationMs: performance.now() - t0,
+    });
+  }
+}
+
+/** The model's own mistake (an unknown tool, bad JSON, a schema miss before approval): answered without the onion. */
+function failBeforeOnion(run: RunState, record: ToolCallRecord, message: string): void {
+  record.status = 'failed';
+  record.error = message;
+  if (run.wants('tool_call_started')) run.emit('tool_call_started', { runId: run.runId, toolName: record.toolName, callId: record.callId });
+  emitFailed(run, record, 'ToolArgumentsError', message, 'invalid_arguments');
+  if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, 'invalid_arguments', message);
+}
+
+function emitFailed(run: RunState, record: ToolCallRecord, name: string, message: string, reason: ToolFailureReason): void {
+  if (!run.wants('tool_call_failed')) return;
+  run.emit('tool_call_failed', { runId: run.runId, toolName: record.toolName, callId: record.callId, error: { name, message }, reason });
+}
+
+function appendToolMessages(run: RunState, items: readonly Item[]): void {
+  for (const item of items) run.record({ role: 'tool', toolCallId: item.record.callId, content: item.content ?? toolMessage(item.record) });
+}
+
+/** What the model reads for a call: its result as JSON (a string as it is), or `{ "error": … }`. */
+export function toolMessage(record: ToolCallRecord): string {
+  if (record.status !== 'completed') return JSON.stringify({ error: record.error ?? 'failed' });
+  const result = record.result;
+  if (typeof result === 'string') return result;
+  return JSON.stringify(result) ?? 'null';
+}

@@ -238,7 +238,12 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
 
     const compileOptions = { allInBackground: options.runHooksInBackground === true };
     const where = `Agent "${name}"`;
-    const tools = toolSetup(checkToolList(options.tools, where), options.toolHooks, options.toolErrors ?? 'model', options.toolConcurrency ?? 4);
+    const tools = toolSetup(
+      checkToolList(options.tools, where),
+      options.toolHooks,
+      options.toolErrors ?? 'model',
+      options.toolConcurrency ?? 4,
+    );
     this.#engine = createEngine({
       agent: this,
       emitter: this,
@@ -280,7 +285,10 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
    * tenanted.use(async (ctx, next) => { console.log(ctx.tenant); await next(); });
    */
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-  use<Adds extends object = {}>(middleware: Middleware<State, Deps, Vars & Adds>, options?: UseOptions): Agent<State, Deps, Vars & Adds, Out> {
+  use<Adds extends object = {}>(
+    middleware: Middleware<State, Deps, Vars & Adds>,
+    options?: UseOptions,
+  ): Agent<State, Deps, Vars & Adds, Out> {
     const { outer = false } = checkOptions<UseOptions>('agent.use()', options, { outer: is.boolean });
     this.#add(middleware as Middleware, outer, outer ? 'agent.use(…, { outer: true })' : 'agent.use()');
     return this as unknown as Agent<State, Deps, Vars & Adds, Out>;
@@ -322,7 +330,11 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
    * }
    */
   stream<O = Out>(input: string | ChatMessage[], options?: RunOptions<State, Deps, O>): RunStream<O> {
-    return openRunStream(this.#engine, (state) => startRun(this.#engine, input, options as RunOptions<object, object>, state), options?.signal) as RunStream<O>;
+    return openRunStream(
+      this.#engine,
+      (state) => startRun(this.#engine, input, options as RunOptions<object, object>, state),
+      options?.signal,
+    ) as RunStream<O>;
   }
 
   /**
@@ -345,7 +357,11 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
 
   /** The streaming twin of `continueRun`: the resumed run's events, ending with `run_completed`, `run_paused` or `run_error`. */
   continueStream(options: ContinueOptions<Deps>): RunStream<Out> {
-    return openRunStream(this.#engine, (state) => resumeRun(this.#engine, options as ContinueOptions<object>, state), options?.signal) as RunStream<Out>;
+    return openRunStream(
+      this.#engine,
+      (state) => resumeRun(this.#engine, options as ContinueOptions<object>, state),
+      options?.signal,
+    ) as RunStream<Out>;
   }
 
   /** Resolves when every background hook queued so far has finished. */

@@ -162,7 +162,10 @@ function checkVerdictOptions(owner: string, message: unknown, options: CheckErro
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
       const hint = key === 'retry' ? ' (only an OutputCheckError can ask for another answer)' : '';
-      throw new HookchainConfigError('UNKNOWN_OPTION', `new ${owner}(): unknown option "${key}"${hint}; known options are ${[...known].join(', ')}`);
+      throw new HookchainConfigError(
+        'UNKNOWN_OPTION',
+        `new ${owner}(): unknown option "${key}"${hint}; known options are ${[...known].join(', ')}`,
+      );
     }
   }
   const trigger = options.checkTrigger;

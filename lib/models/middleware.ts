@@ -84,7 +84,8 @@ export function composeModelMiddleware(
 }
 
 function checkResponse(response: unknown, mw: ModelMiddleware<object, object>, i: number): ModelResponse {
-  if (response !== null && typeof response === 'object' && typeof (response as ModelResponse).content === 'string') return response as ModelResponse;
+  if (response !== null && typeof response === 'object' && typeof (response as ModelResponse).content === 'string')
+    return response as ModelResponse;
   const name = mw.name ? `"${mw.name}"` : `#${i + 1}`;
   throw new HookchainConfigError(
     'INVALID_MODEL_RESPONSE',

@@ -65,7 +65,9 @@ export function createEngine(config: EngineConfig): Engine {
         ? undefined
         : // Shared by every request (frozen, so a middleware that wants other tools passes a copy to next()).
           (Object.freeze(
-            tools.map((t) => Object.freeze({ name: t.name, description: t.description, parameters: t.jsonSchema as Record<string, unknown> })),
+            tools.map((t) =>
+              Object.freeze({ name: t.name, description: t.description, parameters: t.jsonSchema as Record<string, unknown> }),
+            ),
           ) as ModelToolDefinition[]),
     callModel: composeModelMiddleware(modelMiddleware, callModel),
     hookFingerprint: Object.freeze([

@@ -71,7 +71,11 @@ export async function resumeRun(engine: RunEngine, options: ContinueOptions<obje
   if (options === null || typeof options !== 'object') {
     throw new HookchainConfigError('INVALID_OPTION', `continueRun(): pass { sessionId, runId, approvals }, got ${describe(options)}`);
   }
-  const opts = checkOptions<ContinueOptions<object>>('continueRun()', options, CONTINUE_OPTIONS, ['sessionId', 'runId', 'approvals']) as ContinueOptions<object>;
+  const opts = checkOptions<ContinueOptions<object>>('continueRun()', options, CONTINUE_OPTIONS, [
+    'sessionId',
+    'runId',
+    'approvals',
+  ]) as ContinueOptions<object>;
   const decisions = readApprovals(opts.approvals);
   const outputSchema = opts.outputSchema === undefined ? undefined : compileOutputSchema('continueRun()', opts.outputSchema);
   const signal = stream?.signal ?? opts.signal;
@@ -105,7 +109,10 @@ function readApprovals(approvals: unknown[]): Map<string, Decision> {
       );
     }
     if (entry.reason !== undefined && typeof entry.reason !== 'string') {
-      throw new HookchainConfigError('INVALID_OPTION', `continueRun(): approvals[${i}].reason must be a string, got ${describe(entry.reason)}`);
+      throw new HookchainConfigError(
+        'INVALID_OPTION',
+        `continueRun(): approvals[${i}].reason must be a string, got ${describe(entry.reason)}`,
+      );
     }
     if (decisions.has(entry.callId)) {
       throw new HookchainConfigError('INVALID_OPTION', `continueRun(): call "${entry.callId}" has two decisions; give one per call`);
@@ -117,7 +124,10 @@ function readApprovals(approvals: unknown[]): Map<string, Decision> {
 
 function pausedRun(engine: RunEngine, session: AgentSession | undefined, sessionId: string, runId: string): RunOutput {
   if (session === undefined) {
-    throw new RunNotPausedError(runId, `continueRun(): session "${sessionId}" is not in the store, so run "${runId}" cannot be resumed; check the sessionId (a one-off run's session is its runId)`);
+    throw new RunNotPausedError(
+      runId,
+      `continueRun(): session "${sessionId}" is not in the store, so run "${runId}" cannot be resumed; check the sessionId (a one-off run's session is its runId)`,
+    );
   }
   if (session.agentId !== engine.agent.id) {
     throw new HookchainConfigError(
@@ -181,7 +191,10 @@ async function claim(engine: RunEngine, session: AgentSession, stored: RunOutput
   } catch (error) {
     session.runs[index] = stored;
     if (isHookchainError(error) && error.code === 'SESSION_CONFLICT') {
-      throw new RunNotPausedError(stored.runId, `continueRun(): run "${stored.runId}" was resumed by another agent or process first; a run resumes at most once`);
+      throw new RunNotPausedError(
+        stored.runId,
+        `continueRun(): run "${stored.runId}" was resumed by another agent or process first; a run resumes at most once`,
+      );
     }
     throw error;
   }
@@ -211,7 +224,18 @@ function build(
   const metadata = { ...engine.metadata, ...opts.metadata };
   const debugMode = opts.debugMode ?? engine.debugMode;
   const runSignal = signal ?? new AbortController().signal;
-  const ctx = new Context(engine.agent, stored.runId, stored.input, output, session as AgentSession<object>, dependencies, metadata, stored.userId, debugMode, runSignal);
+  const ctx = new Context(
+    engine.agent,
+    stored.runId,
+    stored.input,
+    output,
+    session as AgentSession<object>,
+    dependencies,
+    metadata,
+    stored.userId,
+    debugMode,
+    runSignal,
+  );
   // The paused part's duration counts: durationMs is the run's working time, not the wait for a human.
   const run = new RunState(engine, ctx, stream, true, locks, performance.now() - stored.metrics.durationMs);
   run.request = output.messages;

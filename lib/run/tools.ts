@@ -13,7 +13,7 @@ import { failClosed, isThenable, withTimeout } from '../hooks/run-hook.ts';
 import type { ModelToolCall } from '../models/model.ts';
 import { describe } from '../options.ts';
 import type { Tool } from '../tools/tool.ts';
-import type { ChatMessage, PendingApproval, RunContext, ToolCall, ToolCallRecord, ToolHook } from '../types.ts';
+import type { PendingApproval, RunContext, ToolCall, ToolCallRecord, ToolHook } from '../types.ts';
 import { runStateOf, type Decision, type RunState, type ToolSetup } from './state.ts';
 
 /** The engine's own part of a tool call, behind a symbol: hooks see only the `ToolCall` fields. */
@@ -327,7 +327,8 @@ async function runOne(run: RunState, item: Item, signal: AbortSignal): Promise<v
     record.status = 'failed';
     record.error = call.error;
     emitFailed(run, record, errorSummary(inner.cause ?? new Error(call.error)).name, call.error, inner.reason);
-    if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
+    if (run.engine.tools.toolErrors === 'fail')
+      throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
     return;
   }
   let content: string;

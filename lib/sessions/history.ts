@@ -20,9 +20,26 @@ export function sessionHistory(runs: readonly RunOutput[], limit: number): ChatM
     if (typeof content === 'string') messages.push({ role: 'user', content });
     else for (const m of content) if (m.role === 'user' || m.role === 'assistant') messages.push(m);
     // A failed run has no answer (its content was removed); its question still gives the next turn context.
-    if (run.status === 'completed' && typeof run.content === 'string') messages.push({ role: 'assistant', content: run.content });
+    if (run.status === 'completed' && typeof run.content === 'string') {
+      // The tools it called, and what they answered, come before its answer, as the model saw them.
+      for (const m of toolTurns(run)) messages.push(m);
+      messages.push({ role: 'assistant', content: run.content });
+    }
   }
   return messages;
+}
+
+/**
+ * The run's own tool-call messages: the block of assistant tool-call and `tool` messages just before its answer
+ * (the loop appends them after the input, and the answer after them).
+ */
+function toolTurns(run: RunOutput): readonly ChatMessage[] {
+  if (run.toolCalls === undefined || run.toolCalls.length === 0) return [];
+  const messages = run.messages;
+  const end = messages.length - 1; // the answer
+  let from = end;
+  while (from > 0 && (messages[from - 1]!.role === 'tool' || messages[from - 1]!.toolCalls !== undefined)) from--;
+  return messages.slice(from, end);
 }
 
 /**

@@ -292,7 +292,11 @@ export function compileObjectSchema(
 // ---------------------------------------------------------------------------------------------------------------
 // zod
 
-function fromZod(owner: string, option: string, schema: ZodSchemaLike): { jsonSchema: Readonly<Record<string, unknown>>; validate: Validate } {
+function fromZod(
+  owner: string,
+  option: string,
+  schema: ZodSchemaLike,
+): { jsonSchema: Readonly<Record<string, unknown>>; validate: Validate } {
   const kind = (schema as { _zod?: { def?: { type?: unknown } } })._zod?.def?.type;
   if (typeof schema.safeParse !== 'function' || typeof kind !== 'string') {
     throw new HookchainConfigError(

@@ -28,6 +28,7 @@ const ENTRIES: Record<string, string> = {
   'hookchain/sessions': 'lib/sessions/index.ts',
   'hookchain/background': 'lib/background/index.ts',
   'hookchain/testing': 'lib/testing/index.ts',
+  'hookchain/ai-sdk': 'lib/ai-sdk/index.ts',
 };
 
 interface Block {

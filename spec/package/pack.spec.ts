@@ -76,6 +76,8 @@ describe('npm pack', () => {
         'dist/index.d.ts',
         'dist/testing/index.js',
         'dist/testing/index.d.ts',
+        'dist/ai-sdk/index.js',
+        'dist/ai-sdk/index.d.ts',
       ]),
     );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
@@ -83,17 +85,24 @@ describe('npm pack', () => {
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 hookchain contributors\n/);
   });
 
-  it('imports from ESM: the root exposes Agent and hookchain/testing loads', async () => {
+  it('imports from ESM: the root exposes Agent, hookchain/testing loads, and hookchain/ai-sdk loads without ai installed', async () => {
     writeFileSync(
       join(project, 'esm.mjs'),
       `const root = await import('hookchain');
        const testing = await import('hookchain/testing');
+       const aiSdk = await import('hookchain/ai-sdk');
        const agent = new root.Agent({ model: new testing.OfflineModel({ reply: 'packed' }) });
        const out = await agent.run('hi');
-       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, content: out.content }));`,
+       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, AISdkModel: typeof aiSdk.AISdkModel, content: out.content }));`,
     );
     const { stdout } = await node(['esm.mjs'], project);
-    expect(JSON.parse(stdout)).toEqual({ Agent: 'function', OpenAIChat: 'function', startFakeOpenAI: 'function', content: 'packed' });
+    expect(JSON.parse(stdout)).toEqual({
+      Agent: 'function',
+      OpenAIChat: 'function',
+      startFakeOpenAI: 'function',
+      AISdkModel: 'function',
+      content: 'packed',
+    });
   });
 
   it('requires from CommonJS (Node 22 loads the ESM build through require)', async () => {
@@ -114,16 +123,21 @@ describe('npm pack', () => {
         join(project, 'use.ts'),
         `import { Agent, OpenAIChat, type RunOutput } from 'hookchain';
 import { OfflineModel, startFakeOpenAI } from 'hookchain/testing';
+import { AISdkModel, type AISdkLanguageModel } from 'hookchain/ai-sdk';
 
 const agent = new Agent({ model: new OfflineModel({ reply: 'hi' }) });
 export const output: Promise<RunOutput> = agent.run('x');
 export const chat = (baseURL: string) => new OpenAIChat({ id: 'm', baseURL, temperature: 0.2 });
 export const server: Promise<{ baseURL: string }> = startFakeOpenAI();
+// hookchain/ai-sdk declares the AI SDK shapes it needs itself: its types resolve without ai installed.
+export const wrap = (model: AISdkLanguageModel) => new Agent({ model: new AISdkModel(model, { temperature: 0 }) });
 // These are errors only when the real types were found: with \`any\`, the directives would be unused, and fail.
 // @ts-expect-error chunkSize is a number
 new OfflineModel({ chunkSize: 'big' });
 // @ts-expect-error id is required
 new OpenAIChat({});
+// @ts-expect-error maxOutputTokens is a number
+new AISdkModel({} as AISdkLanguageModel, { maxOutputTokens: 'many' });
 `,
       );
       writeFileSync(
@@ -153,13 +167,16 @@ new testing.OfflineModel({ reply: 1 });
       );
     });
 
-    it('type-checks hookchain and hookchain/testing under moduleResolution node10 (through typesVersions)', async () => {
+    it('type-checks hookchain, hookchain/testing and hookchain/ai-sdk under moduleResolution node10 (through typesVersions)', async () => {
       const { stdout } = await node([tsc, '-p', 'tsconfig.node10.json', '--traceResolution'], project);
       expect(stdout).toContain(
         "Module name 'hookchain' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/index.d.ts'),
       );
       expect(stdout).toContain(
         "Module name 'hookchain/testing' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/testing/index.d.ts'),
+      );
+      expect(stdout).toContain(
+        "Module name 'hookchain/ai-sdk' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/ai-sdk/index.d.ts'),
       );
     });
 

@@ -43,6 +43,9 @@ export type {
   ModelUsage,
 } from './models/model.ts';
 export type { ModelCall, ModelMiddleware, ModelNext } from './models/middleware.ts';
+export { retry, type RetryOptions } from './models/retry.ts';
+export { fallback, type FallbackOptions } from './models/fallback.ts';
+export { limits, type LimitsOptions } from './models/limits.ts';
 export {
   tool,
   type JsonObjectSchema,

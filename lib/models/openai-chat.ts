@@ -50,7 +50,8 @@ const RESERVED: Readonly<Record<string, string>> = {
  * loaded on the first request). `agent.run()` makes one request; `agent.stream()` streams it and asks for usage.
  * Point `baseURL` at Ollama, vLLM, LM Studio or any OpenAI-compatible server. A request's `tools` are sent as
  * function tools (replacing a `tools` parameter given here) and the answer's function calls come back as
- * `toolCalls`; streamed call fragments are assembled here and delivered whole when the stream ends.
+ * `toolCalls`; streamed call fragments are assembled here and delivered whole when the stream ends. A request's
+ * `responseFormat` is sent as `response_format: { type: 'json_schema' }` (not strict).
  *
  * @example
  * const model = new OpenAIChat({ id: 'gpt-4o-mini', temperature: 0.2 }); // key from OPENAI_API_KEY
@@ -94,7 +95,7 @@ export class OpenAIChat implements Model {
     const messages = toOpenAIMessages(request.messages);
     const client = await this.openai.get();
     const completion = await client.chat.completions.create(
-      { ...this.params, ...toolsParam(request), model: this.id, messages, stream: false },
+      { ...this.params, ...toolsParam(request), ...formatParam(request), model: this.id, messages, stream: false },
       { signal: request.signal },
     );
     const message = completion.choices[0]?.message;
@@ -127,6 +128,7 @@ export class OpenAIChat implements Model {
         {
           ...this.params,
           ...toolsParam(request),
+          ...formatParam(request),
           model: this.id,
           messages,
           stream: true,
@@ -224,6 +226,17 @@ function toolsParam(request: ModelRequest): { tools?: OpenAI.Chat.ChatCompletion
   return {
     tools: tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })),
   };
+}
+
+/**
+ * `{ response_format }` for a request with structured output, else nothing (so `params.response_format`, if any,
+ * stays). Not `strict: true`: strict mode rejects many ordinary schemas (optional properties, `additionalProperties`
+ * left open, some formats), and the agent validates the answer against the schema anyway.
+ */
+function formatParam(request: ModelRequest): { response_format?: OpenAI.ResponseFormatJSONSchema } {
+  const format = request.responseFormat;
+  if (format === undefined) return {};
+  return { response_format: { type: 'json_schema', json_schema: { name: format.name, schema: format.schema } } };
 }
 
 /**

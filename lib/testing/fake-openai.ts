@@ -77,6 +77,23 @@ export type ChatReply =
       /** The JSON body sent with `status` (default: an OpenAI-style `{ error: { message, type } }`). */
       body?: unknown;
       /**
+       * Response headers sent with `status`, such as `{ 'retry-after': '0' }` on a 429 (the `openai` client exposes
+       * them as the error's `headers`, and `retry()` honours `retry-after` / `retry-after-ms`).
+       */
+      headers?: Record<string, string>;
+      /**
+       * Hang up without answering: the server destroys the socket once the request is read (after `delayMs`), and
+       * the client fails with a network error. The request is recorded with `aborted: false`, since the client did
+       * not hang up.
+       */
+      drop?: true;
+      /**
+       * Streamed requests only: send the opening frame and at most this many chunks (text, then tool-call
+       * fragments), then destroy the socket before the stream's end: a failure mid-stream (`0` fails before any
+       * text). Plain requests ignore it.
+       */
+      failAfterChunks?: number;
+      /**
        * Tool calls to answer with, after the text (if any). Plain: `message.tool_calls` and `finish_reason:
        * 'tool_calls'`. Streamed: `delta.tool_calls` fragments (id and name first, then the arguments cut into
        * `chunkSize` pieces), one call after another unless `interleaveToolCalls`.
@@ -190,6 +207,8 @@ export class FakeOpenAI {
   private chat: ChatHandler;
   private moderation: ModerationHandler;
   private readonly server: Server;
+  /** Answers the server itself cut off (`drop`, `failAfterChunks`), so that they are not recorded as aborted. */
+  private readonly hungUp = new WeakSet<ServerResponse>();
 
   /** Not for direct use: call `startFakeOpenAI()`, which starts the server and builds this. */
   constructor(server: Server, options: FakeOpenAIOptions) {
@@ -254,7 +273,7 @@ export class FakeOpenAI {
     };
     this.requests.push(record);
     res.on('close', () => {
-      if (!res.writableFinished) record.aborted = true;
+      if (!res.writableFinished && !this.hungUp.has(res)) record.aborted = true;
       closedResolve();
     });
     try {
@@ -271,7 +290,10 @@ export class FakeOpenAI {
     const reply = typeof this.chat === 'function' ? await this.chat(body) : this.chat;
     const r = typeof reply === 'string' ? { content: reply } : reply;
     if (r.delayMs) await sleep(r.delayMs);
-    if (r.status !== undefined) return sendJson(res, r.status, r.body ?? { error: { message: 'scripted failure', type: 'server_error' } });
+    if (r.drop) return this.hangUp(res);
+    if (r.status !== undefined) {
+      return sendJson(res, r.status, r.body ?? { error: { message: 'scripted failure', type: 'server_error' } }, r.headers);
+    }
     const content = r.content ?? (r.chunks ?? []).join('');
     const calls = (r.toolCalls ?? []).map((c, i) => ({
       id: c.id ?? `call_${i + 1}`,
@@ -316,23 +338,44 @@ export class FakeOpenAI {
     const frame = (choices: unknown[], extra: Record<string, unknown> = {}) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices, ...extra })}\n\n`;
     res.write(frame([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
+    let sent = 0;
     for (const piece of chunks) {
+      if (r.failAfterChunks !== undefined && sent++ >= r.failAfterChunks) return this.hangUp(res);
       if (r.chunkDelayMs) await sleep(r.chunkDelayMs);
       if (res.destroyed) return;
       // Respect the client's pace: wait for the socket to drain instead of buffering the whole answer.
       if (!res.write(frame([{ index: 0, delta: { content: piece }, finish_reason: null }]))) await waitDrain(res);
     }
     for (const fragment of toolCallFragments(calls, r.chunkSize ?? 4, r.interleaveToolCalls === true)) {
+      if (r.failAfterChunks !== undefined && sent++ >= r.failAfterChunks) return this.hangUp(res);
       if (r.chunkDelayMs) await sleep(r.chunkDelayMs);
       if (res.destroyed) return;
       if (!res.write(frame([{ index: 0, delta: { tool_calls: [fragment] }, finish_reason: null }]))) await waitDrain(res);
     }
     if (res.destroyed) return;
+    if (r.failAfterChunks !== undefined) return this.hangUp(res);
     res.write(frame([{ index: 0, delta: {}, finish_reason: finishReason }]));
     if (body.stream_options?.include_usage) {
       res.write(frame([], { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }));
     }
     res.end('data: [DONE]\n\n');
+  }
+
+  /**
+   * Cuts the connection without (finishing) an answer: the client sees a network error. What was already written
+   * is flushed first (Node corks a response's first writes until the next tick), so the chunks before the cut
+   * reach the client.
+   */
+  private async hangUp(res: ServerResponse): Promise<void> {
+    this.hungUp.add(res);
+    const socket = res.socket;
+    if (res.headersSent && socket !== null) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (socket.writableLength > 0 && !socket.destroyed)
+        await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+    }
+    socket?.destroy();
+    res.destroy();
   }
 
   private async answerModeration(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
@@ -419,8 +462,8 @@ function parseJson(raw: string): unknown {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 

@@ -58,6 +58,24 @@ describe('OpenAIChat', () => {
     });
   });
 
+  it('sends a request’s responseFormat as a json_schema response_format, plain and streamed, and none without', async () => {
+    server.setReply('{"ok":true}');
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
+    const request = {
+      messages: [{ role: 'user' as const, content: 'x' }],
+      signal: new AbortController().signal,
+      runId: 'run-1',
+      responseFormat: { name: 'verdict', schema },
+    };
+    const expected = { type: 'json_schema', json_schema: { name: 'verdict', schema } };
+    await model().invoke(request);
+    expect(server.chatRequests().at(-1)!.response_format).toEqual(expected);
+    for await (const _chunk of model().stream(request));
+    expect(server.chatRequests().at(-1)!.response_format).toEqual(expected);
+    await model().invoke({ ...request, responseFormat: undefined });
+    expect(server.chatRequests().at(-1)).not.toHaveProperty('response_format');
+  });
+
   it('an HTTP 500 fails the run as a model error', async () => {
     server.setReply({ status: 500, body: { error: { message: 'upstream broke', type: 'server_error' } } });
     const error = (await new Agent({ model: model() }).run('x').catch((e: unknown) => e)) as { runOutput: { error: unknown } };

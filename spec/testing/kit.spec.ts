@@ -67,6 +67,34 @@ describe('startFakeOpenAI', () => {
     expect(request.aborted).toBe(true);
   });
 
+  it('scripts the failures a retry must handle: headers on a status reply, a dropped socket, a stream cut mid-way', async () => {
+    const messages = [{ role: 'user' as const, content: 'x' }];
+    server.setReplies([{ status: 429, headers: { 'retry-after': '7' } }, { drop: true }, { content: 'abcdefgh', failAfterChunks: 1 }]);
+    const limited = await server
+      .client()
+      .chat.completions.create({ model: 'm', messages })
+      .catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((limited as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
+
+    const dropped = await server
+      .client()
+      .chat.completions.create({ model: 'm', messages })
+      .catch((e: unknown) => e);
+    expect(dropped).toBeInstanceOf(OpenAI.APIConnectionError);
+    const droppedRequest = server.requests.at(-1)!;
+    await droppedRequest.closed;
+    expect(droppedRequest.aborted).toBe(false);
+
+    const pieces: string[] = [];
+    const cut = await (async () => {
+      const stream = await server.client().chat.completions.create({ model: 'm', messages, stream: true });
+      for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) pieces.push(chunk.choices[0].delta.content);
+    })().catch((e: unknown) => e);
+    expect(cut).toBeInstanceOf(Error);
+    expect(pieces).toEqual(['abcd']);
+  });
+
   it('scripts tool calls: plain tool_calls with finish_reason tool_calls, and streamed fragments cut mid-arguments', async () => {
     const tools = [{ type: 'function' as const, function: { name: 'get_order', parameters: { type: 'object' } } }];
     server.setReply({ toolCalls: [{ name: 'get_order', arguments: { orderId: 'A-17' } }] });

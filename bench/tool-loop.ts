@@ -45,7 +45,9 @@ const passThrough: ToolHook = (_call, next) => next();
 
 function agentWith(steps: number, hooks: number): Agent {
   const noop = tool({ name: 'noop', description: 'does nothing', parameters, execute });
-  const toolHooks = Array.from({ length: hooks }, (_, i) => Object.defineProperty(((c, n) => passThrough(c, n)) as ToolHook, 'name', { value: `h${i}` }));
+  const toolHooks = Array.from({ length: hooks }, (_, i) =>
+    Object.defineProperty(((c, n) => passThrough(c, n)) as ToolHook, 'name', { value: `h${i}` }),
+  );
   return new Agent({ model: instantModel(steps), tools: [noop], toolHooks });
 }
 

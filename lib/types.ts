@@ -130,7 +130,7 @@ export interface RunOutput<Parsed = unknown> {
   content: string | undefined;
   /** `'running'` while hooks see it; `'completed'`, `'error'` or `'cancelled'` once the run has ended. */
   status: RunStatus;
-  /** The model's id. */
+  /** The id of the model that answered last: the agent's, or a `fallback()` model that answered instead. */
   model: string;
   /** The input as the model saw it (after pre-hooks). */
   input: RunInput;

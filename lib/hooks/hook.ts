@@ -7,7 +7,7 @@
 import { HookchainConfigError } from '../errors.ts';
 import { describe, is } from '../options.ts';
 import type { ChunkCheckArgs, ChunkCheckResult } from '../guardrails/base.ts';
-import type { DefaultDependencies, DefaultState, PostHookArgs, PreHookArgs } from '../types.ts';
+import type { DefaultDependencies, DefaultState, PostHookArgs, PreHookArgs, ToolHook } from '../types.ts';
 
 /**
  * Options of `hook(options)`, `hook.pre(options)` and `hook.post(options)`, all optional. Guardrails take `name`,
@@ -29,9 +29,9 @@ export interface HookOptions {
 const KNOWN_OPTIONS = new Set(['name', 'failOpen', 'timeoutMs', 'runInBackground', 'everyChunk']);
 
 // `any` keeps hook functions assignable whatever argument type they declare (bivariance on purpose).
-/** Any hook function, whatever argument type it declares. */
+/** Any hook function, whatever argument type it declares; a tool hook also takes `next`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type HookFn = (args: any) => unknown;
+export type HookFn = (args: any, ...rest: any[]) => unknown;
 /** A chunk check written as a function, for `hook({ everyChunk: true })`: the guardrail's `checkChunk` signature. */
 export type ChunkHookFn = (args: ChunkCheckArgs) => ChunkCheckResult | void | Promise<ChunkCheckResult | void>;
 
@@ -121,8 +121,9 @@ export function hook(options?: HookOptions) {
       return Object.assign(fn, { [HOOK_OPTIONS]: merged });
     }
     const target = (fn as MarkedHook)[HOOK_TARGET] ?? fn;
-    const wrapped = function (this: unknown, args: unknown) {
-      return fn.call(this, args);
+    // Forwards every argument: a tool hook's second one is `next`.
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      return fn.apply(this, args as never);
     } as unknown as F;
     Object.defineProperty(wrapped, 'name', { value: merged.name || fn.name });
     return Object.assign(wrapped, { [HOOK_OPTIONS]: merged, [HOOK_TARGET]: target });
@@ -163,6 +164,22 @@ hook.post = function post<State extends object = DefaultState, Deps extends obje
   options?: Omit<HookOptions, 'everyChunk'>,
 ): (fn: (args: PostHookArgs<State, Deps, Vars>) => unknown) => (args: PostHookArgs<State, Deps, Vars>) => unknown {
   return hook(options);
+};
+
+/**
+ * `hook.tool(options)(fn)`: `hook(options)(fn)` for a tool hook (`toolHooks`), with `fn` typed as a `ToolHook`.
+ * Tool hooks take `name`, `failOpen` and `timeoutMs`.
+ *
+ * @example
+ * const audit = hook.tool({ name: 'audit', failOpen: true })(async (call, next) => {
+ *   await next();
+ *   await auditLog.write(call.toolName, call.callId);
+ * });
+ */
+hook.tool = function toolHook<State extends object = DefaultState, Deps extends object = DefaultDependencies>(
+  options?: Pick<HookOptions, 'name' | 'failOpen' | 'timeoutMs'>,
+): (fn: ToolHook<State, Deps>) => ToolHook<State, Deps> {
+  return hook(options) as (fn: ToolHook<State, Deps>) => ToolHook<State, Deps>;
 };
 
 /** What the chain should call: the wrapped function of `hook(opts)(fn)` (a wrapper only forwards), else `fn`. */

@@ -12,6 +12,7 @@ import { markReleased, type ModelCall } from '../models/middleware.ts';
 import { buildMessages } from '../models/messages.ts';
 import type { ModelRequest, ModelResponse, ModelToolCall, ModelUsage } from '../models/model.ts';
 import { assertStorable } from '../sessions/storable.ts';
+import type { StreamState } from '../streaming/stream-state.ts';
 import type { PendingApproval } from '../types.ts';
 import { runStateOf, type RunState } from './state.ts';
 import { resumeToolCalls, runToolCalls } from './tools.ts';
@@ -46,7 +47,8 @@ async function loop(run: RunState): Promise<void> {
     // Tools whose results no model call may read are not run.
     if (metrics.steps >= maxSteps) throw new MaxStepsExceededError(maxSteps);
     run.record({ role: 'assistant', content: run.stepText(response.content), toolCalls: calls.map(copyCall) });
-    const pending = await runToolCalls(run, calls);
+    let pending = runToolCalls(run, calls);
+    if (pending instanceof Promise) pending = await pending;
     if (pending.length > 0) return pause(run, pending);
   }
 }
@@ -82,18 +84,24 @@ function step(run: RunState): Promise<ModelResponse> {
   );
 }
 
-async function afterModel(run: RunState, response: ModelResponse, startedAt: number): Promise<ModelResponse> {
+function afterModel(run: RunState, response: ModelResponse, startedAt: number): ModelResponse | Promise<ModelResponse> {
   const stream = run.stream;
-  if (stream !== undefined) {
-    // A middleware answered without the model (a cache): its text still goes through the chunk checks.
-    if (!run.streamed && response.content) {
-      const waiting = stream.write(response.content);
-      if (waiting !== undefined) await waiting;
-    }
-    if (run.signal.aborted) throw run.signal.reason;
-    const ending = stream.endOfModel();
-    if (ending !== undefined) await ending;
+  if (stream === undefined) {
+    finishRequest(run, response.usage, startedAt);
+    return response;
   }
+  return endStreamedStep(run, stream, response, startedAt);
+}
+
+async function endStreamedStep(run: RunState, stream: StreamState, response: ModelResponse, startedAt: number): Promise<ModelResponse> {
+  // A middleware answered without the model (a cache): its text still goes through the chunk checks.
+  if (!run.streamed && response.content) {
+    const waiting = stream.write(response.content);
+    if (waiting !== undefined) await waiting;
+  }
+  if (run.signal.aborted) throw run.signal.reason;
+  const ending = stream.endOfModel();
+  if (ending !== undefined) await ending;
   finishRequest(run, response.usage, startedAt);
   return response;
 }
@@ -148,8 +156,10 @@ function modelFailed(run: RunState, error: unknown): never {
 }
 
 function finishRequest(run: RunState, usage: ModelUsage | undefined, startedAt: number): void {
-  const metrics = run.ctx.output.metrics;
+  const output = run.ctx.output;
+  const metrics = output.metrics;
   const took = performance.now() - startedAt;
+  output.model = run.answeredBy; // a fallback model may have answered instead of the agent's
   metrics.modelDurationMs = (metrics.modelDurationMs ?? 0) + took;
   if (usage !== undefined) {
     metrics.inputTokens += usage.inputTokens;

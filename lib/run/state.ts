@@ -65,7 +65,7 @@ export interface RunEngine {
 export interface ToolSetup {
   readonly byName: ReadonlyMap<string, Tool>;
   /** The tool onion, composed once: tool hooks in declared order around the tool. */
-  readonly onion: (call: ToolCall<object, object>) => Promise<void>;
+  readonly onion: (call: ToolCall<object, object>) => Promise<void> | void;
   readonly hookNames: readonly string[];
   readonly toolErrors: 'model' | 'fail';
   readonly concurrency: number;

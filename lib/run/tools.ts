@@ -89,7 +89,7 @@ export function toolSetup(tools: readonly Tool[], hooks: unknown, toolErrors: 'm
   });
   const onion =
     layers.length === 0
-      ? (call: ToolCallContext) => settle(executeTool(call))
+      ? (call: ToolCallContext) => executeTool(call)
       : (compose([...layers, (call: ToolCallContext) => executeTool(call)]) as unknown as (call: ToolCallContext) => Promise<void>);
   // The engine's type sees a ToolCall; every call it passes is a ToolCallContext built by runOne.
   return {
@@ -111,12 +111,31 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * `next()` is stepped over (the rest of the onion still runs), as if it were not there.
  */
 function guardToolHook(fn: ToolHook<object, object>, meta: ToolHookMeta) {
+  // The common hook (neither failOpen nor bounded) gets `next` as it is: no closure per call. On a throw it only
+  // records the fail-closed verdict, and the rejection goes on up the onion.
+  if (!meta.failOpen && meta.timeoutMs === undefined) {
+    const closed = (run: RunState, error: unknown): never => {
+      failClosed(run, meta, error, 'tool');
+      throw error; // failClosed throws for a hook that is not failOpen; this line is for the type checker
+    };
+    return function tool_hook(call: ToolCallContext, next: () => Promise<void>): Promise<void> | void {
+      let result: unknown;
+      try {
+        result = fn(call as ToolCall<object, object>, next);
+      } catch (error) {
+        closed(runStateOf(call.runContext as never), error);
+      }
+      if (result instanceof Promise) return result.then(undefined, (error: unknown) => closed(runStateOf(call.runContext as never), error));
+      return undefined;
+    };
+  }
   return function tool_hook(call: ToolCallContext, next: () => Promise<void>): Promise<void> {
     let called = false;
     const watched = () => {
       called = true;
       return next();
     };
+    // A failOpen hook that crashed before `next()` is stepped over: the rest of the onion still runs.
     const failed = (error: unknown): Promise<void> | undefined => {
       failClosed(runStateOf(call.runContext as never), meta, error, 'tool');
       return called ? undefined : next();
@@ -204,11 +223,12 @@ interface Item {
  * The model asked for tools: record each call in its order, run those that may run, and return the calls that
  * wait for approval (empty when none). The `tool` messages are appended only once every call is settled.
  */
-export async function runToolCalls(run: RunState, calls: readonly ModelToolCall[]): Promise<PendingApproval[]> {
+export function runToolCalls(run: RunState, calls: readonly ModelToolCall[]): PendingApproval[] | Promise<PendingApproval[]> {
   const setup = run.engine.tools;
   const output = run.ctx.output;
   const items: Item[] = [];
-  const pending: PendingApproval[] = [];
+  let asking: Promise<void>[] | undefined;
+  let pending: PendingApproval[] = NONE_PENDING;
   for (const call of calls) {
     const record: ToolCallRecord = { callId: call.callId, toolName: call.name, args: call.arguments, status: 'failed' };
     output.toolCalls.push(record);
@@ -222,7 +242,8 @@ export async function runToolCalls(run: RunState, calls: readonly ModelToolCall[
     }
     let parsed: unknown;
     try {
-      parsed = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
+      // Some OpenAI-compatible servers send '' for a call without arguments: that means {}, not bad JSON.
+      parsed = call.arguments === '' ? {} : JSON.parse(call.arguments);
     } catch (error) {
       failBeforeOnion(
         run,
@@ -232,26 +253,44 @@ export async function runToolCalls(run: RunState, calls: readonly ModelToolCall[
       continue;
     }
     record.args = parsed;
-    if (tool.requiresApproval !== false) {
-      const checked = tool.validate(parsed);
-      if (!checked.ok) {
-        failBeforeOnion(run, record, checked.error);
-        continue;
-      }
-      const ask = tool.requiresApproval === true || (await tool.requiresApproval(checked.args, run.ctx as never)) === true;
-      if (ask) {
-        record.args = checked.args;
-        record.status = 'pending_approval';
-        pending.push({ callId: record.callId, toolName: record.toolName, args: checked.args });
-        continue;
-      }
-    }
     item.args = parsed;
     item.run = true;
+    if (tool.requiresApproval === false) continue;
+    const checked = tool.validate(parsed);
+    if (!checked.ok) {
+      item.run = false;
+      failBeforeOnion(run, record, checked.error);
+      continue;
+    }
+    if (pending === NONE_PENDING) pending = [];
+    const list = pending;
+    const decide = (ask: boolean) => {
+      if (ask !== true) return;
+      item.run = false;
+      record.args = checked.args;
+      record.status = 'pending_approval';
+      list.push({ callId: record.callId, toolName: record.toolName, args: checked.args });
+    };
+    if (tool.requiresApproval === true) decide(true);
+    else (asking ??= []).push(Promise.resolve(tool.requiresApproval(checked.args, run.ctx as never)).then(decide));
   }
-  await runItems(run, items);
-  if (pending.length === 0) appendToolMessages(run, items);
-  return pending;
+  const answer = (): PendingApproval[] => {
+    if (pending.length === 0) appendToolMessages(run, items);
+    return pending;
+  };
+  const settled = (): PendingApproval[] | Promise<PendingApproval[]> => {
+    // The calls that wait keep the model's order in pendingApprovals.
+    if (pending.length > 1) pending.sort((a, b) => indexOf(items, a.callId) - indexOf(items, b.callId));
+    const running = runItems(run, items);
+    return running === undefined ? answer() : running.then(answer);
+  };
+  return asking === undefined ? settled() : Promise.all(asking).then(settled);
+}
+
+const NONE_PENDING: PendingApproval[] = [];
+
+function indexOf(items: readonly Item[], callId: string): number {
+  return items.findIndex((i) => i.record.callId === callId);
 }
 
 /**
@@ -283,10 +322,14 @@ export async function resumeToolCalls(run: RunState, callIds: readonly string[],
 }
 
 /** Runs the items that may run, at most `concurrency` at once; the first fail-closed error stops the batch. */
-function runItems(run: RunState, items: readonly Item[]): Promise<void> {
+function runItems(run: RunState, items: readonly Item[]): Promise<void> | void {
+  if (items.length === 1) return items[0]!.run ? runOne(run, items[0]!, run.signal) : undefined;
   const todo = items.filter((i) => i.run);
-  if (todo.length === 0) return RESOLVED;
+  if (todo.length === 0) return undefined;
   if (todo.length === 1) return runOne(run, todo[0]!, run.signal);
+  if (run.engine.tools.concurrency === 1) {
+    return todo.reduce<Promise<void>>((chain, item) => chain.then(() => runOne(run, item, run.signal)), RESOLVED);
+  }
   // Siblings of a call that failed the run are told to stop through their signal.
   const batch = new AbortController();
   const signal = AbortSignal.any([run.signal, batch.signal]);
@@ -304,22 +347,37 @@ function runItems(run: RunState, items: readonly Item[]): Promise<void> {
   );
 }
 
-async function runOne(run: RunState, item: Item, signal: AbortSignal): Promise<void> {
+/** One call through the onion. Synchronous (no promise) when the tool and its hooks are: a sync tool without hooks. */
+function runOne(run: RunState, item: Item, signal: AbortSignal): Promise<void> | void {
   const record = item.record;
   const tool = run.engine.tools.byName.get(record.toolName)!;
   const call = new ToolCallContext(run.ctx as never, tool, record.callId, item.args, signal);
-  const timed = run.wants('tool_call_completed');
   if (run.wants('tool_call_started')) run.emit('tool_call_started', { runId: run.runId, toolName: record.toolName, callId: record.callId });
-  const t0 = timed ? performance.now() : 0;
+  const t0 = run.wants('tool_call_completed') ? performance.now() : -1;
+  let done: Promise<void> | void;
   try {
-    await run.engine.tools.onion(call as ToolCall<object, object>);
+    done = run.engine.tools.onion(call as ToolCall<object, object>);
   } catch (error) {
-    // A tool hook's verdict or crash: the run fails closed (recorded by failClosed); the call is not answered.
-    record.error = errorSummary(error).message;
-    emitFailed(run, record, errorSummary(error).name, record.error, 'error');
-    throw error;
+    return hookFailed(run, record, error);
   }
+  if (done === undefined) return settleCall(run, item, call, signal, t0);
+  return done.then(
+    () => settleCall(run, item, call, signal, t0),
+    (error: unknown) => hookFailed(run, record, error),
+  );
+}
+
+/** A tool hook's verdict or crash: the run fails closed (failClosed recorded it); the call is not answered. */
+function hookFailed(run: RunState, record: ToolCallRecord, error: unknown): never {
+  const { name, message } = errorSummary(error);
+  record.error = message;
+  emitFailed(run, record, name, message, 'error');
+  throw error;
+}
+
+function settleCall(run: RunState, item: Item, call: ToolCallContext, signal: AbortSignal, t0: number): void {
   if (signal.aborted) throw signal.reason;
+  const record = item.record;
   record.args = call.args;
   const inner = call[INNER];
   // A hook that answered for a failed tool (a fallback value) clears `call.error`; then the call completed.
@@ -327,13 +385,13 @@ async function runOne(run: RunState, item: Item, signal: AbortSignal): Promise<v
     record.status = 'failed';
     record.error = call.error;
     emitFailed(run, record, errorSummary(inner.cause ?? new Error(call.error)).name, call.error, inner.reason);
-    if (run.engine.tools.toolErrors === 'fail')
-      throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
+    if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
     return;
   }
+  const result = call.result;
   let content: string;
   try {
-    content = toolMessage({ ...record, status: 'completed', result: call.result });
+    content = typeof result === 'string' ? result : (JSON.stringify(result) ?? 'null');
   } catch (error) {
     const message = `the result cannot be sent to the model as JSON (${errorSummary(error).message}); return plain JSON data`;
     record.status = 'failed';
@@ -344,15 +402,10 @@ async function runOne(run: RunState, item: Item, signal: AbortSignal): Promise<v
   }
   item.content = content;
   record.status = 'completed';
-  // The record is kept, stored and returned: a JSON copy, so it never shares (or freezes) the tool's own object.
-  record.result = typeof call.result === 'string' || call.result === undefined ? call.result : JSON.parse(content);
-  if (timed) {
-    run.emit('tool_call_completed', {
-      runId: run.runId,
-      toolName: record.toolName,
-      callId: record.callId,
-      durationMs: performance.now() - t0,
-    });
+  // As the tool returned it: it passed JSON.stringify above, and a store keeps it as JSON.
+  record.result = result;
+  if (t0 >= 0) {
+    run.emit('tool_call_completed', { runId: run.runId, toolName: record.toolName, callId: record.callId, durationMs: performance.now() - t0 });
   }
 }
 

@@ -11,6 +11,8 @@ export interface SessionRow {
   state: string;
   version: number;
   run_count: number;
+  /** How many times a stored run was replaced in place (a paused run, resumed). */
+  run_rewrites: number;
   created_at: number;
   updated_at: number;
 }

@@ -35,6 +35,9 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (session_id, seq)
    ) STRICT, WITHOUT ROWID;
    PRAGMA application_id = ${APPLICATION_ID};`,
+  // A paused run's record is replaced where it stands when it is resumed (and again when it ends). Other processes
+  // keep parsed runs between reads; this count tells them a stored run changed in place, so they read them again.
+  `ALTER TABLE sessions ADD COLUMN run_rewrites INTEGER NOT NULL DEFAULT 0;`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

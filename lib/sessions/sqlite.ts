@@ -45,6 +45,8 @@ const RULES = {
 
 interface CachedRuns {
   version: number;
+  /** `run_rewrites` when the runs were read: a stored run replaced since makes the cached ones stale. */
+  rewrites: number;
   runs: RunOutput[];
 }
 
@@ -66,6 +68,8 @@ export class SqliteSessionStore implements SessionStore {
   private db: DatabaseSync | undefined;
   private sql: Statements | undefined;
   private readonly cache = new Map<string, CachedRuns>();
+  /** The runs each session object had when get() (or save()) handed it over: what a save compares against. */
+  private readonly loaded = new WeakMap<AgentSession, readonly RunOutput[]>();
   private readonly cacheSessions: number;
 
   /**
@@ -94,10 +98,12 @@ export class SqliteSessionStore implements SessionStore {
       if (row === undefined) return undefined;
       let runs: RunOutput[];
       const cached = this.cache.get(sessionId);
+      let loaded: readonly RunOutput[];
       if (cached !== undefined && cached.version === row.version) {
         this.cache.delete(sessionId); // most recently used goes last
         this.cache.set(sessionId, cached);
         runs = cached.runs.slice();
+        loaded = cached.runs;
       } else {
         // Row and runs from one snapshot, so a concurrent writer cannot give us a mix.
         const read = this.transaction(false, () => {
@@ -107,11 +113,12 @@ export class SqliteSessionStore implements SessionStore {
         if (read === undefined) return undefined;
         row = read.row;
         runs = read.runs;
-        this.remember(sessionId, row.version, runs.slice());
+        loaded = runs.slice();
+        this.remember(sessionId, row.version, row.run_rewrites, loaded as RunOutput[]);
       }
       const { agent_id, user_id, version, created_at, updated_at } = row;
       const sessionState = parseState(row, sessionId, this.path);
-      return {
+      const session: AgentSession = {
         sessionId,
         agentId: agent_id,
         userId: user_id ?? undefined,
@@ -121,6 +128,8 @@ export class SqliteSessionStore implements SessionStore {
         updatedAt: updated_at,
         version,
       };
+      this.loaded.set(session, loaded);
+      return session;
     } catch (error) {
       throw storeError(error, this.path);
     }
@@ -136,13 +145,22 @@ export class SqliteSessionStore implements SessionStore {
     const read = session.version ?? 0;
     let version = 0;
     let from = 0; // runs[from..] are written; the ones before are already stored
+    let replaced: number[] | undefined = [];
+    let rewrites = 0;
     try {
       this.transaction(true, () => {
-        const head = sql.head.get(id) as { version: number; run_count: number; last_run_id: string | null } | undefined;
+        const head = sql.head.get(id) as
+          | { version: number; run_count: number; last_run_id: string | null; run_rewrites: number }
+          | undefined;
         version = nextSessionVersion(session, head?.version, this.path);
         // The stored runs are a prefix of ours (the usual case: the agent appended one): write only the rest.
         from = head === undefined ? 0 : firstUnstoredRun(runs, head.run_count, head.last_run_id);
+        // Runs of the prefix that are not the objects get() returned were replaced where they stand (a paused run,
+        // resumed); a replacement with another runId is not a replacement, and the whole list is written again.
+        replaced = from === 0 ? [] : replacedRuns(runs, this.loaded.get(session), from);
+        if (replaced === undefined) from = 0;
         checkNewRuns(session, from, 'SqliteSessionStore'); // before the first write: a refused save writes nothing
+        for (const i of replaced ?? []) assertStorable(runs[i], `runs[${i}]`, id);
         const last = runs.length === 0 ? null : runs[runs.length - 1]!.runId;
         const values = [
           session.agentId,
@@ -159,7 +177,12 @@ export class SqliteSessionStore implements SessionStore {
           sql.insertSession.run(id, ...values);
         } else {
           if (from === 0) sql.deleteRuns.run(id);
-          sql.updateSession.run(...values, id);
+          rewrites = head.run_rewrites + (from === 0 || replaced!.length > 0 ? 1 : 0);
+          sql.updateSession.run(...values, rewrites, id);
+        }
+        for (const i of replaced ?? []) {
+          const run = runs[i]!;
+          sql.updateRun.run(run.createdAt, toJson(run, id, this.path, `runs[${i}]`), id, i);
         }
         for (let i = from; i < runs.length; i++) {
           const run = runs[i]!;
@@ -170,7 +193,8 @@ export class SqliteSessionStore implements SessionStore {
       throw storeError(error, this.path);
     }
     session.version = version;
-    this.cacheSaved(id, read, version, runs, from);
+    this.loaded.set(session, runs.slice());
+    this.cacheSaved(id, read, version, rewrites, runs, from, replaced ?? []);
   }
 
   /** Removes the session and its runs in one transaction; an unknown id does nothing. */
@@ -242,7 +266,7 @@ export class SqliteSessionStore implements SessionStore {
    */
   private readRuns(sql: Statements, sessionId: string, row: SessionRow, cached: CachedRuns | undefined): RunOutput[] {
     let kept: RunOutput[] = [];
-    if (cached !== undefined && cached.runs.length > 0 && cached.runs.length <= row.run_count) {
+    if (cached !== undefined && cached.rewrites === row.run_rewrites && cached.runs.length > 0 && cached.runs.length <= row.run_count) {
       const at = sql.runIdAt.get(sessionId, cached.runs.length - 1) as { run_id: string } | undefined;
       if (at?.run_id === cached.runs.at(-1)!.runId) kept = cached.runs;
     }
@@ -277,30 +301,57 @@ export class SqliteSessionStore implements SessionStore {
     }
   }
 
-  /** Keeps the cache equal to what was just written, by appending when it held the version we read. */
-  private cacheSaved(id: string, read: number, version: number, runs: RunOutput[], from: number): void {
+  /** Keeps the cache equal to what was just written, by appending (and replacing) when it held the version we read. */
+  private cacheSaved(
+    id: string,
+    read: number,
+    version: number,
+    rewrites: number,
+    runs: RunOutput[],
+    from: number,
+    replaced: readonly number[],
+  ): void {
     if (this.cacheSessions === 0) return;
     // Only frozen runs are shared: the caller could still edit any other object it passed in.
     for (let i = from; i < runs.length; i++) {
       if (!Object.isFrozen(runs[i])) return void this.cache.delete(id);
     }
+    for (const i of replaced) if (!Object.isFrozen(runs[i])) return void this.cache.delete(id);
     const cached = this.cache.get(id);
-    if (from === 0) this.remember(id, version, runs.slice());
+    if (from === 0) this.remember(id, version, rewrites, runs.slice());
     else if (cached !== undefined && cached.version === read && cached.runs.length === from) {
+      for (const i of replaced) cached.runs[i] = runs[i]!;
       for (let i = from; i < runs.length; i++) cached.runs.push(runs[i]!);
       cached.version = version;
+      cached.rewrites = rewrites;
     } else this.cache.delete(id);
   }
 
-  private remember(id: string, version: number, runs: RunOutput[]): void {
+  private remember(id: string, version: number, rewrites: number, runs: RunOutput[]): void {
     if (this.cacheSessions === 0) return;
     this.cache.delete(id);
-    this.cache.set(id, { version, runs });
+    this.cache.set(id, { version, rewrites, runs });
     if (this.cache.size > this.cacheSessions) this.cache.delete(this.cache.keys().next().value!);
   }
 }
 
 type Statements = ReturnType<typeof statements>;
+
+/**
+ * The positions below `from` whose run is not the object `get()` returned for this session: replaced in place.
+ * Undefined when one of them has another runId (the list was rewritten, not a record replaced): write it all.
+ */
+function replacedRuns(runs: readonly RunOutput[], loaded: readonly RunOutput[] | undefined, from: number): number[] | undefined {
+  if (loaded === undefined) return [];
+  const replaced: number[] = [];
+  for (let i = 0; i < from; i++) {
+    const was = loaded[i];
+    if (runs[i] === was) continue;
+    if (was === undefined || runs[i]!.runId !== was.runId) return undefined;
+    replaced.push(i);
+  }
+  return replaced;
+}
 
 function statements(db: DatabaseSync) {
   const q = (text: string): StatementSync => db.prepare(text);
@@ -310,17 +361,20 @@ function statements(db: DatabaseSync) {
     beginWrite: q('BEGIN IMMEDIATE'), // takes the write lock before reading the version: check and write are one step
     commit: q('COMMIT'),
     rollback: q('ROLLBACK'),
-    session: q('SELECT agent_id, user_id, state, version, run_count, created_at, updated_at FROM sessions WHERE session_id = ?'),
+    session: q(
+      'SELECT agent_id, user_id, state, version, run_count, run_rewrites, created_at, updated_at FROM sessions WHERE session_id = ?',
+    ),
     runsFrom: q('SELECT data FROM runs WHERE session_id = ? AND seq >= ? ORDER BY seq'),
     runIdAt: q('SELECT run_id FROM runs WHERE session_id = ? AND seq = ?'),
-    head: q('SELECT version, run_count, last_run_id FROM sessions WHERE session_id = ?'),
+    head: q('SELECT version, run_count, last_run_id, run_rewrites FROM sessions WHERE session_id = ?'),
     insertSession: q(
       'INSERT INTO sessions (session_id, agent_id, user_id, state, version, run_count, last_run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     updateSession: q(
-      'UPDATE sessions SET agent_id = ?, user_id = ?, state = ?, version = ?, run_count = ?, last_run_id = ?, created_at = ?, updated_at = ? WHERE session_id = ?',
+      'UPDATE sessions SET agent_id = ?, user_id = ?, state = ?, version = ?, run_count = ?, last_run_id = ?, created_at = ?, updated_at = ?, run_rewrites = ? WHERE session_id = ?',
     ),
     insertRun: q('INSERT INTO runs (session_id, seq, run_id, created_at, data) VALUES (?, ?, ?, ?, ?)'),
+    updateRun: q('UPDATE runs SET created_at = ?, data = ? WHERE session_id = ? AND seq = ?'),
     deleteRuns: q('DELETE FROM runs WHERE session_id = ?'),
     deleteSession: q('DELETE FROM sessions WHERE session_id = ?'),
     listByUser: q(`${summary} WHERE user_id = ? ORDER BY updated_at DESC, session_id LIMIT ?`),

@@ -52,8 +52,10 @@ export interface SessionStore {
   /**
    * Writes the session if nobody saved it since it was read: the stored version must equal `session.version`
    * (absent: 0), or the store holds no such session. Otherwise it throws `SessionConflictError` and writes nothing.
-   * On success it sets `session.version` to the new version. The store copies what it keeps. Runs are records: a
-   * run already stored at the same position with the same `runId` may be assumed unchanged.
+   * On success it sets `session.version` to the new version. The store copies what it keeps. Runs are records,
+   * with one exception: a paused run's record is replaced where it stands (same position, same `runId`, another
+   * object) when it is resumed and when it ends. A store may assume that a run it stored is unchanged when the
+   * session holds the very object its `get()` returned there, and must write it again otherwise.
    */
   save(session: AgentSession): MaybePromise<void>;
   /** Removes the session and its runs; deleting an unknown id does nothing. */

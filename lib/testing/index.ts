@@ -14,4 +14,4 @@ export type {
 export { assertOrder, expectHookOrder, hookSteps, recordEvents } from './recorder.ts';
 export type { EventRecorder } from './recorder.ts';
 export { OfflineModel } from '../models/offline.ts';
-export type { OfflineModelOptions } from '../models/offline.ts';
+export type { OfflineAnswer, OfflineModelOptions } from '../models/offline.ts';

@@ -146,6 +146,25 @@ export function storeContract(name: string, open: () => SessionStore): void {
       ]);
       expect(stored.version).toBe(3);
     });
+
+    it('stores a run replaced where it stands (same runId: a paused run, resumed) and keeps the runs around it', async () => {
+      const store = open();
+      await store.save(session('s1', { runs: [run('r0', 'a'), run('paused', 'b'), run('r2', 'c')] }));
+      const s = (await store.get('s1'))!;
+      s.runs[1] = run('paused', 'resumed and answered');
+      await store.save(s);
+      const again = (await store.get('s1'))!;
+      expect(again.runs.map((r) => [r.runId, r.content])).toEqual([
+        ['r0', 'a'],
+        ['paused', 'resumed and answered'],
+        ['r2', 'c'],
+      ]);
+      // And again from the copy just saved (its version moved on), with a run appended in the same save.
+      again.runs[1] = run('paused', 'once more');
+      again.runs.push(run('r3', 'd'));
+      await store.save(again);
+      expect((await store.get('s1'))!.runs.map((r) => r.content)).toEqual(['a', 'once more', 'c', 'd']);
+    });
   });
   storableContract(name, open);
 }

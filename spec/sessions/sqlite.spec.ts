@@ -49,6 +49,40 @@ function raw(path: string): DatabaseSync {
   return new DatabaseSync(path);
 }
 
+describe('SqliteSessionStore: a run replaced in place', () => {
+  it('is seen by another store on the same file whose cache holds the older runs', () => {
+    const path = tempDbPath();
+    const a = new SqliteSessionStore({ path });
+    const b = new SqliteSessionStore({ path });
+    a.save(session('s1', { runs: [run('r0', 'a'), run('paused', 'waiting')] }));
+    expect(b.get('s1')!.runs.map((r) => r.content)).toEqual(['a', 'waiting']); // b caches them
+    const s = a.get('s1')!;
+    s.runs[1] = run('paused', 'resumed');
+    s.runs.push(run('r2', 'c'));
+    a.save(s);
+    expect(b.get('s1')!.runs.map((r) => r.content)).toEqual(['a', 'resumed', 'c']);
+    a.close();
+    b.close();
+  });
+
+  it('migrates a schema-1 file, keeping its sessions', () => {
+    const path = tempDbPath();
+    const store = new SqliteSessionStore({ path });
+    store.save(session('old', { runs: [run('r0', 'kept')] }));
+    store.close();
+    const db = new DatabaseSync(path);
+    db.exec('ALTER TABLE sessions DROP COLUMN run_rewrites; PRAGMA user_version = 1;');
+    db.close();
+    const reopened = new SqliteSessionStore({ path });
+    expect(reopened.get('old')!.runs.map((r) => r.content)).toEqual(['kept']);
+    const s = reopened.get('old')!;
+    s.runs[0] = run('r0', 'replaced');
+    reopened.save(s);
+    expect(new SqliteSessionStore({ path }).get('old')!.runs.map((r) => r.content)).toEqual(['replaced']);
+    reopened.close();
+  });
+});
+
 describe('SqliteSessionStore: the file', () => {
   it('is one WAL-mode file marked as ours, at the current schema version, creating missing directories', () => {
     const path = join(tempDbPath(), 'nested', 'dir', 'sessions.db');
@@ -56,7 +90,7 @@ describe('SqliteSessionStore: the file', () => {
     const db = raw(path);
     expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(db.prepare('PRAGMA application_id').get()).toEqual({ application_id: 0x686b6368 });
-    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 2 });
     expect(
       db
         .prepare('SELECT name FROM sqlite_master WHERE type = ? ORDER BY name')

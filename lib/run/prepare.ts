@@ -35,6 +35,12 @@ export interface RunOptions<State extends object = DefaultState, Deps extends ob
   debugMode?: boolean;
   /** Aborting cancels the run: status 'cancelled', the promise rejects with a `RunAbortedError` (name `'AbortError'`). */
   signal?: AbortSignal;
+  /**
+   * Hold this run's background jobs until the promise settles, without holding the run: a server passes "the
+   * response has been written", so a slow background hook never delays a client. If it rejects (the client went
+   * away), the jobs are dropped and reported (`background_hook_failed`, reason `'dropped'`).
+   */
+  flushAfter?: PromiseLike<unknown>;
   /** Structured output for this run, instead of the agent's `outputSchema`: `output.parsed` is typed from it. */
   outputSchema?: ZodSchemaLike<Parsed> | JsonObjectSchema;
 }
@@ -48,6 +54,8 @@ const RUN_OPTIONS = {
   debugMode: is.boolean,
   signal: (v: unknown) => (v instanceof AbortSignal ? undefined : 'an AbortSignal'),
   outputSchema: () => undefined, // compileOutputSchema says what is wrong
+  flushAfter: (v: unknown) =>
+    v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function' ? undefined : 'a promise',
 };
 /** The signal of a run nobody can cancel: `raceAbort` skips its listener entirely. */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
@@ -140,6 +148,7 @@ function build(p: Prepared, session: AgentSession<object>, locks: SessionLocks |
   const ctx = new Context(agent, runId, runInput, output, session, dependencies, metadata, opts.userId, debugMode, signal);
   const run = new RunState(engine, ctx, stream, locks !== undefined, locks, startedAt);
   if (p.outputSchema !== undefined) run.outputSchema = p.outputSchema;
+  if (opts.flushAfter !== undefined) run.flushAfter = opts.flushAfter;
   if (engine.historyRuns !== undefined) run.history = sessionHistory(session.runs, engine.historyRuns);
   stream?.attach(run, ctx as never, engine.emitter);
   return run;

@@ -53,6 +53,8 @@ export interface ContinueOptions<Deps extends object = DefaultDependencies> {
   debugMode?: boolean;
   /** The run's `outputSchema`, if it had its own (a schema is code, so it is not saved with the run). */
   outputSchema?: ZodSchemaLike | JsonObjectSchema;
+  /** As `RunOptions.flushAfter`: the background jobs wait for it. */
+  flushAfter?: PromiseLike<unknown>;
 }
 
 const CONTINUE_OPTIONS = {
@@ -64,6 +66,8 @@ const CONTINUE_OPTIONS = {
   metadata: is.object,
   debugMode: is.boolean,
   outputSchema: () => undefined,
+  flushAfter: (v: unknown) =>
+    v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function' ? undefined : 'a promise',
 };
 
 /** Resumes the run; resolves with its output (completed, or paused again) or rejects as `run()` does. */
@@ -242,6 +246,7 @@ function build(
   const asked = output.messages.findLast((m) => m.role === 'assistant' && m.toolCalls !== undefined);
   run.resume = { callIds: (asked?.toolCalls ?? []).map((c) => c.callId), decisions };
   run.resumed = true;
+  if (opts.flushAfter !== undefined) run.flushAfter = opts.flushAfter;
   stream?.attach(run, ctx as never, engine.emitter);
   return run;
 }

@@ -104,6 +104,17 @@ function afterSave(run: RunState): RunOutput | Promise<RunOutput> {
   const jobs = run.jobs;
   if (jobs === undefined) return reportCompleted(run);
   run.jobs = undefined;
+  const after = run.flushAfter;
+  if (after !== undefined) {
+    // The caller is still answering (a server writing its response): the jobs wait for that, the run does not.
+    Promise.resolve(after).then(
+      () => void flush(run, jobs, 0),
+      (error: unknown) => {
+        for (const job of jobs) engine.reporter.failed(job, -1, error, 'dropped');
+      },
+    );
+    return reportCompleted(run);
+  }
   const flushed = flush(run, jobs, 0);
   return flushed === undefined ? reportCompleted(run) : flushed.then(() => reportCompleted(run));
 }

@@ -108,6 +108,8 @@ export class RunState implements HookRun {
   /** Cached argument objects: one per phase, shared by the hooks of that phase. */
   private pre: PreHookArgs<object, object> | undefined = undefined;
   private post: PostHookArgs<object, object> | undefined = undefined;
+  /** `RunOptions.flushAfter`: a completed run's background jobs wait for it before they are queued. */
+  flushAfter: PromiseLike<unknown> | undefined = undefined;
   /** Background jobs held until the run ends: flushed on success, dropped on failure. */
   jobs: BackgroundJob[] | undefined = undefined;
   failedHook: string | undefined = undefined;

@@ -87,7 +87,9 @@ export interface AgentOptions<
   /** Where debug lines and listener errors go (default: console). */
   logger?: Logger;
   /** Functions the model may call, built with `tool({ … })`; names unique per agent (docs/tools.md). */
-  tools?: Tool<never>[];
+  // `any`: a `Tool<{ orderId: string }>` is not a `Tool<never>` (its `parse` result is covariant in the arguments).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  tools?: Tool<any>[];
   /**
    * Koa middleware around every tool call, in order: `(call, next) => …` over a `ToolCall`. A verdict or crash fails
    * the run closed, unless the hook is `hook({ failOpen: true })(fn)`.

@@ -176,14 +176,15 @@ describe("a tool's own failure goes to the model (toolErrors: 'model', the defau
       throw new TypeError('inventory unreachable');
     },
   });
-  let timedOutSignal: AbortSignal | undefined;
+  const stuckSeen: { signal?: AbortSignal } = {};
+  const forgetStuck = () => delete stuckSeen.signal;
   const stuck = tool({
     name: 'stuck',
     description: 'Never answers on its own',
     parameters: z.object({}),
     timeoutMs: 40,
     execute: (_args, { signal }) => {
-      timedOutSignal = signal;
+      stuckSeen.signal = signal;
       return untilAborted(signal);
     },
   });
@@ -222,11 +223,11 @@ describe("a tool's own failure goes to the model (toolErrors: 'model', the defau
   }
 
   it('a timed-out tool’s signal is aborted', async () => {
-    timedOutSignal = undefined;
+    forgetStuck();
     fake.setReplies([{ toolCalls: [{ id: 'call_t', name: 'stuck', arguments: {} }] }, 'ok']);
     const agent = new Agent({ model: chatModel(fake), tools: [stuck] });
     await agent.run('go');
-    expect(timedOutSignal?.aborted).toBe(true);
+    expect(stuckSeen.signal?.aborted).toBe(true);
   });
 
   it("the run's later calls still run when one of the answer's calls failed", async () => {

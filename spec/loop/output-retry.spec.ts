@@ -27,7 +27,8 @@ function englishOnly() {
   const seen: string[] = [];
   const judge = function judge({ runOutput }: PostHookArgs) {
     seen.push(runOutput.content ?? '');
-    if (/Bonjour/.test(runOutput.content ?? '')) throw new OutputCheckError(`Answer in English only (attempt ${seen.length})`, { retry: true });
+    if (/Bonjour/.test(runOutput.content ?? ''))
+      throw new OutputCheckError(`Answer in English only (attempt ${seen.length})`, { retry: true });
   };
   return { judge, seen };
 }
@@ -96,7 +97,7 @@ describe('a post-hook asking for another answer', () => {
     expect(ofType(events, 'post_hook_started').map((e) => e.hookName)).toEqual(['first', 'judge', 'first', 'judge', 'last']);
   });
 
-  it('keeps the run\'s tool calls and results in the retry request and the output; drops only the rejected answer', async () => {
+  it("keeps the run's tool calls and results in the retry request and the output; drops only the rejected answer", async () => {
     const { judge } = englishOnly();
     const getOrder = tool({
       name: 'get_order',

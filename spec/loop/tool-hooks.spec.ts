@@ -30,7 +30,11 @@ function orders(log: string[] = []) {
 const oneCall = (args: Record<string, unknown> = { orderId: 'A-1' }, answer = 'Done.') =>
   fake.setReplies([{ toolCalls: [{ id: 'call_1', name: 'get_order', arguments: args }] }, answer]);
 
-const lastToolMessage = () => fake.chatRequests().at(-1)!.messages.findLast((m) => m.role === 'tool')!;
+const lastToolMessage = () =>
+  fake
+    .chatRequests()
+    .at(-1)!
+    .messages.findLast((m) => m.role === 'tool')!;
 
 async function failure(run: Promise<RunOutput>): Promise<{ error: Error; output: RunOutput }> {
   const error = (await run.then(
@@ -193,10 +197,12 @@ describe('what a tool hook may change', () => {
     expect(errors).toEqual(['warehouse offline', 'warehouse offline']);
     expect(output.toolCalls.map((r) => r.status)).toEqual(['failed', 'completed']);
     expect(output.toolCalls[1]!.result).toEqual({ status: 'unknown' });
-    expect(fake.chatRequests()[1]!.messages.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual([
-      '{"error":"warehouse offline"}',
-      '{"status":"unknown"}',
-    ]);
+    expect(
+      fake
+        .chatRequests()[1]!
+        .messages.filter((m) => m.role === 'tool')
+        .map((m) => m.content),
+    ).toEqual(['{"error":"warehouse offline"}', '{"status":"unknown"}']);
   });
 });
 

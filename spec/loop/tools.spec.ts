@@ -59,7 +59,13 @@ describe('the loop: a tool call, its result, then the answer', () => {
     expect(output.content).toBe('A-17 has shipped.');
     expect(output.metrics.steps).toBe(2);
     expect(output.toolCalls).toEqual([
-      { callId: 'call_a', toolName: 'get_order', args: { orderId: 'A-17' }, result: { orderId: 'A-17', status: 'shipped' }, status: 'completed' },
+      {
+        callId: 'call_a',
+        toolName: 'get_order',
+        args: { orderId: 'A-17' },
+        result: { orderId: 'A-17', status: 'shipped' },
+        status: 'completed',
+      },
     ]);
     expect(fake.chatRequests()).toHaveLength(2);
   });
@@ -124,7 +130,10 @@ describe('the loop: a tool call, its result, then the answer', () => {
 
   it('runs at most toolConcurrency calls at once, and all of them', async () => {
     const { tool: slow, seen } = slowTool({ a: 30, b: 30, c: 30, d: 30, e: 30 });
-    fake.setReplies([{ toolCalls: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id: `call_${id}`, name: 'slow', arguments: { id } })) }, 'done']);
+    fake.setReplies([
+      { toolCalls: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id: `call_${id}`, name: 'slow', arguments: { id } })) },
+      'done',
+    ]);
     const agent = new Agent({ model: chatModel(fake), tools: [slow], toolConcurrency: 2 });
     const output = await agent.run('go');
     expect(seen.maxInFlight).toBe(2);
@@ -190,12 +199,32 @@ describe("a tool's own failure goes to the model (toolErrors: 'model', the defau
   });
 
   const cases = [
-    { what: 'invalid JSON arguments', call: { name: 'get_order', arguments: '{"orderId": "A-' }, reason: 'invalid_arguments', error: /not valid JSON/ },
-    { what: 'arguments that fail the schema', call: { name: 'get_order', arguments: { orderId: 17 } }, reason: 'invalid_arguments', error: /orderId/ },
-    { what: 'an unknown tool', call: { name: 'nope', arguments: {} }, reason: 'invalid_arguments', error: /unknown tool "nope".*get_order/ },
+    {
+      what: 'invalid JSON arguments',
+      call: { name: 'get_order', arguments: '{"orderId": "A-' },
+      reason: 'invalid_arguments',
+      error: /not valid JSON/,
+    },
+    {
+      what: 'arguments that fail the schema',
+      call: { name: 'get_order', arguments: { orderId: 17 } },
+      reason: 'invalid_arguments',
+      error: /orderId/,
+    },
+    {
+      what: 'an unknown tool',
+      call: { name: 'nope', arguments: {} },
+      reason: 'invalid_arguments',
+      error: /unknown tool "nope".*get_order/,
+    },
     { what: 'execute throwing', call: { name: 'explode', arguments: {} }, reason: 'error', error: /^warehouse offline$/ },
     { what: 'execute rejecting', call: { name: 'rejecting', arguments: {} }, reason: 'error', error: /^inventory unreachable$/ },
-    { what: 'execute outliving timeoutMs', call: { name: 'stuck', arguments: {} }, reason: 'timeout', error: /did not finish within 40 ms/ },
+    {
+      what: 'execute outliving timeoutMs',
+      call: { name: 'stuck', arguments: {} },
+      reason: 'timeout',
+      error: /did not finish within 40 ms/,
+    },
   ] as const;
 
   for (const c of cases) {
@@ -243,10 +272,12 @@ describe("a tool's own failure goes to the model (toolErrors: 'model', the defau
     const agent = new Agent({ model: chatModel(fake), tools: [getOrder, explode] });
     const output = await agent.run('go');
     expect(output.toolCalls.map((r) => r.status)).toEqual(['failed', 'completed']);
-    expect(fake.chatRequests()[1]!.messages.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual([
-      '{"error":"warehouse offline"}',
-      '{"orderId":"B-2","status":"shipped"}',
-    ]);
+    expect(
+      fake
+        .chatRequests()[1]!
+        .messages.filter((m) => m.role === 'tool')
+        .map((m) => m.content),
+    ).toEqual(['{"error":"warehouse offline"}', '{"orderId":"B-2","status":"shipped"}']);
   });
 });
 
@@ -382,8 +413,17 @@ describe('tool events', () => {
 
 describe('tool messages are part of the run', () => {
   it('are in output.messages, and in the next run’s history with addHistoryToContext', async () => {
-    fake.setReplies([{ toolCalls: [{ id: 'call_h', name: 'get_order', arguments: { orderId: 'H-1' } }] }, 'H-1 shipped.', 'You asked about H-1.']);
-    const agent = new Agent({ model: chatModel(fake), tools: [getOrder], sessionStore: new MemorySessionStore(), addHistoryToContext: true });
+    fake.setReplies([
+      { toolCalls: [{ id: 'call_h', name: 'get_order', arguments: { orderId: 'H-1' } }] },
+      'H-1 shipped.',
+      'You asked about H-1.',
+    ]);
+    const agent = new Agent({
+      model: chatModel(fake),
+      tools: [getOrder],
+      sessionStore: new MemorySessionStore(),
+      addHistoryToContext: true,
+    });
     const first = await agent.run('Where is H-1?', { sessionId: 's' });
     expect(first.messages).toEqual([
       { role: 'user', content: 'Where is H-1?' },
@@ -416,7 +456,11 @@ describe('the loop while streaming', () => {
 
   it('sends the text of every step through the chunk checks, the step before a tool call included', async () => {
     fake.setReplies([
-      { content: 'Looking up the secret order.', chunkSize: 3, toolCalls: [{ id: 'call_1', name: 'get_order', arguments: { orderId: 'S-1' } }] },
+      {
+        content: 'Looking up the secret order.',
+        chunkSize: 3,
+        toolCalls: [{ id: 'call_1', name: 'get_order', arguments: { orderId: 'S-1' } }],
+      },
       { content: 'The secret order has shipped.', chunkSize: 4 },
     ]);
     const agent = new Agent({ model: chatModel(fake), tools: [getOrder], postHooks: [maskSecret] });
@@ -472,7 +516,10 @@ describe('the loop while streaming', () => {
   });
 
   it('yields the tool events in the stream, between the model requests', async () => {
-    fake.setReplies([{ toolCalls: [{ id: 'call_1', name: 'get_order', arguments: { orderId: 'E-1' } }] }, { content: 'Shipped.', chunkSize: 50 }]);
+    fake.setReplies([
+      { toolCalls: [{ id: 'call_1', name: 'get_order', arguments: { orderId: 'E-1' } }] },
+      { content: 'Shipped.', chunkSize: 50 },
+    ]);
     const agent = new Agent({ model: chatModel(fake), tools: [getOrder] });
     const { events } = await collect(agent.stream('go'));
     expect(events.map((e) => e.type)).toEqual([

@@ -248,7 +248,7 @@ export function runToolCalls(run: RunState, calls: readonly ModelToolCall[]): Pe
       failBeforeOnion(
         run,
         record,
-        `Tool "${tool.name}": the arguments are not valid JSON (${(error as Error).message}); send one JSON object that matches the tool's parameters`,
+        `Tool "${tool.name}": the arguments are not valid JSON (${jsonProblem(error)}); send one JSON object that matches the tool's parameters`,
       );
       continue;
     }
@@ -407,6 +407,14 @@ function settleCall(run: RunState, item: Item, call: ToolCallContext, signal: Ab
   if (t0 >= 0) {
     run.emit('tool_call_completed', { runId: run.runId, toolName: record.toolName, callId: record.callId, durationMs: performance.now() - t0 });
   }
+}
+
+/**
+ * What is wrong with argument JSON, without V8's quote of the text itself (`Unexpected token 'x', "{"card": 4…" is
+ * not valid JSON`): the message also goes into `tool_call_failed`, and events never carry the arguments.
+ */
+function jsonProblem(error: unknown): string {
+  return (error as Error).message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 /** The model's own mistake (an unknown tool, bad JSON, a schema miss before approval): answered without the onion. */

@@ -12,7 +12,7 @@ import { hookOptionsOf, hookTargetOf } from '../hooks/hook.ts';
 import { failClosed, isThenable, withTimeout } from '../hooks/run-hook.ts';
 import type { ModelToolCall } from '../models/model.ts';
 import { describe } from '../options.ts';
-import type { Tool } from '../tools/tool.ts';
+import { jsonProblem, type Tool } from '../tools/tool.ts';
 import type { PendingApproval, RunContext, ToolCall, ToolCallRecord, ToolHook } from '../types.ts';
 import { runStateOf, type Decision, type RunState, type ToolSetup } from './state.ts';
 
@@ -384,7 +384,8 @@ function settleCall(run: RunState, item: Item, call: ToolCallContext, signal: Ab
   if (inner.reason !== undefined && call.error !== undefined) {
     record.status = 'failed';
     record.error = call.error;
-    emitFailed(run, record, errorSummary(inner.cause ?? new Error(call.error)).name, call.error, inner.reason);
+    const name = inner.reason === 'invalid_arguments' ? 'ToolArgumentsError' : errorSummary(inner.cause).name;
+    emitFailed(run, record, name, call.error, inner.reason);
     if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
     return;
   }
@@ -407,14 +408,6 @@ function settleCall(run: RunState, item: Item, call: ToolCallContext, signal: Ab
   if (t0 >= 0) {
     run.emit('tool_call_completed', { runId: run.runId, toolName: record.toolName, callId: record.callId, durationMs: performance.now() - t0 });
   }
-}
-
-/**
- * What is wrong with argument JSON, without V8's quote of the text itself (`Unexpected token 'x', "{"card": 4…" is
- * not valid JSON`): the message also goes into `tool_call_failed`, and events never carry the arguments.
- */
-function jsonProblem(error: unknown): string {
-  return (error as Error).message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 /** The model's own mistake (an unknown tool, bad JSON, a schema miss before approval): answered without the onion. */

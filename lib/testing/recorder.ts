@@ -5,22 +5,28 @@
 import type { Agent } from '../agent.ts';
 import type { AgentEventName, AgentEvents, RunEvent } from '../events/types.ts';
 
-const ALL_EVENTS: AgentEventName[] = [
-  'run_started',
-  'pre_hook_started',
-  'pre_hook_completed',
-  'post_hook_started',
-  'post_hook_completed',
-  'hook_failed',
-  'model_request_started',
-  'model_request_completed',
-  'content',
-  'run_completed',
-  'run_error',
-  'background_hook_started',
-  'background_hook_completed',
-  'background_hook_failed',
-];
+// Typed as a record so that a new event name fails the type check here until it is listed.
+const EVERY: Record<AgentEventName, true> = {
+  run_started: true,
+  pre_hook_started: true,
+  pre_hook_completed: true,
+  post_hook_started: true,
+  post_hook_completed: true,
+  hook_failed: true,
+  model_request_started: true,
+  model_request_completed: true,
+  tool_call_started: true,
+  tool_call_completed: true,
+  tool_call_failed: true,
+  content: true,
+  run_completed: true,
+  run_paused: true,
+  run_error: true,
+  background_hook_started: true,
+  background_hook_completed: true,
+  background_hook_failed: true,
+};
+const ALL_EVENTS = Object.keys(EVERY) as AgentEventName[];
 
 /** What `recordEvents` returns: the events seen so far and views of them. */
 export interface EventRecorder {

@@ -209,7 +209,7 @@ export function tool<Args = Record<string, unknown>>(definition: ToolDefinition<
     } catch (error) {
       return {
         ok: false,
-        error: `${label}: the arguments are not valid JSON (${(error as Error).message}); send one JSON object that matches the tool's parameters`,
+        error: `${label}: the arguments are not valid JSON (${jsonProblem(error)}); send one JSON object that matches the tool's parameters`,
       };
     }
     return validate(value);
@@ -227,6 +227,14 @@ export function tool<Args = Record<string, unknown>>(definition: ToolDefinition<
   };
   Object.defineProperty(built, TOOL_BRAND, { value: true, enumerable: false });
   return Object.freeze(built);
+}
+
+/**
+ * What is wrong with argument JSON, without V8's quote of the text itself (`Unexpected token 'x', "{"card": 4…" is
+ * not valid JSON`): the message also goes to the model and into `tool_call_failed`, which never carry arguments.
+ */
+export function jsonProblem(error: unknown): string {
+  return (error as Error).message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 /** True for a tool built by `tool()` in any loaded copy of hookchain. */

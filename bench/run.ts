@@ -15,6 +15,7 @@ import { benchE2E, E2E_TITLE } from './e2e.ts';
 import { benchGuardrailStack, printGuardrailStack } from './guardrail-stack.ts';
 import { benchSessions } from './sessions.ts';
 import { benchStreaming, benchStreamingHttp, printStreaming } from './streaming.ts';
+import { benchToolLoop, TOOL_LOOP_TITLE } from './tool-loop.ts';
 import { printed, printTable, setOutput, tableLines, type Row } from './harness.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -39,8 +40,10 @@ printStreaming(await benchStreaming(), streamingHttp);
 printTable(E2E_TITLE, await benchE2E());
 printTable('Background hooks', await benchBackground());
 printTable('Sessions: memory store vs SQLite store (offline model)', await benchSessions());
-const targets: Row[] = [...core.targets, ...stack.targets, ...streamingHttp.targets];
-printTable('Targets of issue #11 (round 2)', targets);
+const toolLoop = await benchToolLoop();
+printTable(TOOL_LOOP_TITLE, toolLoop.rows);
+const targets: Row[] = [...core.targets, ...stack.targets, ...streamingHttp.targets, ...toolLoop.targets];
+printTable('Targets (issues #11 and #12)', targets);
 const seconds = (performance.now() - started) / 1000;
 const loadAfter = load();
 log(

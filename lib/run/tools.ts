@@ -386,7 +386,8 @@ function settleCall(run: RunState, item: Item, call: ToolCallContext, signal: Ab
     record.error = call.error;
     const name = inner.reason === 'invalid_arguments' ? 'ToolArgumentsError' : errorSummary(inner.cause).name;
     emitFailed(run, record, name, call.error, inner.reason);
-    if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
+    if (run.engine.tools.toolErrors === 'fail')
+      throw new ToolCallError(record.toolName, record.callId, inner.reason, call.error, inner.cause);
     return;
   }
   const result = call.result;
@@ -406,7 +407,12 @@ function settleCall(run: RunState, item: Item, call: ToolCallContext, signal: Ab
   // As the tool returned it: it passed JSON.stringify above, and a store keeps it as JSON.
   record.result = result;
   if (t0 >= 0) {
-    run.emit('tool_call_completed', { runId: run.runId, toolName: record.toolName, callId: record.callId, durationMs: performance.now() - t0 });
+    run.emit('tool_call_completed', {
+      runId: run.runId,
+      toolName: record.toolName,
+      callId: record.callId,
+      durationMs: performance.now() - t0,
+    });
   }
 }
 

@@ -150,8 +150,7 @@ export class SqliteSessionStore implements SessionStore {
     try {
       this.transaction(true, () => {
         const head = sql.head.get(id) as
-          | { version: number; run_count: number; last_run_id: string | null; run_rewrites: number }
-          | undefined;
+          { version: number; run_count: number; last_run_id: string | null; run_rewrites: number } | undefined;
         version = nextSessionVersion(session, head?.version, this.path);
         // The stored runs are a prefix of ours (the usual case: the agent appended one): write only the rest.
         from = head === undefined ? 0 : firstUnstoredRun(runs, head.run_count, head.last_run_id);

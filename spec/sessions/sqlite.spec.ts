@@ -90,7 +90,7 @@ describe('SqliteSessionStore: the file', () => {
     const db = raw(path);
     expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(db.prepare('PRAGMA application_id').get()).toEqual({ application_id: 0x686b6368 });
-    expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 });
     expect(
       db
         .prepare('SELECT name FROM sqlite_master WHERE type = ? ORDER BY name')

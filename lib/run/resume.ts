@@ -1,9 +1,11 @@
 /**
  * `agent.continueRun()` / `agent.continueStream()`: a paused run, resumed (DESIGN §9, human approval).
  *
- * The paused run is claimed before anything runs: its record is saved back as `'running'` under the store's
+ * The paused run is claimed before anything runs: its record is taken out of the session under the store's
  * versioned save, so of two resumes (two processes, two agents on one file) exactly one saves first and the other
- * is refused. The run then goes through the agent's chain minus the pre-hooks, which ran before the pause, so every
+ * is refused, and a later resume no longer finds it. (Taken out, not rewritten in place: a store may assume that a
+ * run stored at the same position with the same runId is unchanged, and skip writing it. The run's final record
+ * is appended when it settles.) The run then goes through the agent's chain minus the pre-hooks, which ran before the pause, so every
  * post-hook, chunk check and tool hook of this agent sees the rest of it. An agent that lacks a hook or tool the
  * run paused with is refused, rather than let a differently built process skip a guardrail.
  */
@@ -137,7 +139,10 @@ function pausedRun(engine: RunEngine, session: AgentSession | undefined, session
   }
   const stored = session.runs.findLast((r) => r.runId === runId);
   if (stored === undefined) {
-    throw new RunNotPausedError(runId, `continueRun(): run "${runId}" is not in session "${sessionId}"; check the runId and sessionId`);
+    throw new RunNotPausedError(
+      runId,
+      `continueRun(): run "${runId}" is not paused in session "${sessionId}": it was already resumed (a run resumes at most once), or check the runId and sessionId`,
+    );
   }
   if (stored.status !== 'paused') {
     const was = stored.status === 'running' ? 'was already resumed (it is running, here or in another process)' : `is ${stored.status}`;
@@ -179,17 +184,20 @@ function checkSameAgent(engine: RunEngine, stored: RunOutput): void {
   }
 }
 
-/** Saves the run as taken: the store's versioned save lets exactly one of two concurrent resumes through. */
+/**
+ * Takes the paused record out of the session and saves it: the store's versioned save lets exactly one of two
+ * concurrent resumes through, and a later one finds no paused run. Removing (rather than replacing the record in
+ * place with a 'running' one) makes every store write it: a store may skip a run stored at the same position with
+ * the same runId ("runs are records", docs/sessions.md), and a shorter list makes it rewrite the runs.
+ */
 async function claim(engine: RunEngine, session: AgentSession, stored: RunOutput): Promise<void> {
-  const { pendingApprovals: _pending, pausedWith: _with, ...rest } = stored;
-  const claimed: RunOutput = Object.freeze({ ...rest, status: 'running' });
   const index = session.runs.lastIndexOf(stored);
-  session.runs[index] = claimed;
+  session.runs.splice(index, 1);
   session.updatedAt = Date.now();
   try {
     await engine.store.save(session);
   } catch (error) {
-    session.runs[index] = stored;
+    session.runs.splice(index, 0, stored);
     if (isHookchainError(error) && error.code === 'SESSION_CONFLICT') {
       throw new RunNotPausedError(
         stored.runId,

@@ -84,7 +84,10 @@ export function complete(run: RunState): RunOutput | Promise<RunOutput> {
   return afterSave(run);
 }
 
-/** A run's record goes in once: a resumed run (or a failure after the save) replaces its earlier record. */
+/**
+ * A run's record goes in once: a failure after the save replaces its earlier record. (A resumed run's paused record
+ * was taken out when the resume claimed it, so its final record is appended.)
+ */
 function recordRun(session: AgentSession<object>, output: RunOutput): void {
   const runs = session.runs;
   for (let i = runs.length - 1; i >= 0; i--) {

@@ -87,7 +87,7 @@ export interface AgentOptions<
   /** Where debug lines and listener errors go (default: console). */
   logger?: Logger;
   /** Functions the model may call, built with `tool({ … })`; names unique per agent (docs/tools.md). */
-  tools?: Tool<never>[];
+  tools?: Tool[];
   /**
    * Koa middleware around every tool call, in order: `(call, next) => …` over a `ToolCall`. A verdict or crash fails
    * the run closed, unless the hook is `hook({ failOpen: true })(fn)`.

@@ -238,11 +238,12 @@ export class SqliteSessionStore implements SessionStore {
 
   /**
    * The session's runs. When the cache holds an older version whose newest run is still stored at the same place
-   * (another process appended), only the runs after it are read and parsed.
+   * (another process appended), only the runs after it are read and parsed. Not when that run was paused: its
+   * resume takes it out and appends its final record, which may land at the same place with the same runId.
    */
   private readRuns(sql: Statements, sessionId: string, row: SessionRow, cached: CachedRuns | undefined): RunOutput[] {
     let kept: RunOutput[] = [];
-    if (cached !== undefined && cached.runs.length > 0 && cached.runs.length <= row.run_count) {
+    if (cached !== undefined && cached.runs.length > 0 && cached.runs.length <= row.run_count && cached.runs.at(-1)!.status !== 'paused') {
       const at = sql.runIdAt.get(sessionId, cached.runs.length - 1) as { run_id: string } | undefined;
       if (at?.run_id === cached.runs.at(-1)!.runId) kept = cached.runs;
     }

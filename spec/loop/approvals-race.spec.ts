@@ -12,10 +12,10 @@ import {
   RunNotPausedError,
   tool,
   type AgentSession,
-  type ListSessionsOptions,
   type RunOutput,
   type SessionStore,
 } from 'hookchain';
+import type { ListSessionsOptions } from 'hookchain/sessions';
 import { startFakeOpenAI, type FakeOpenAI } from 'hookchain/testing';
 import { sqliteStore, storedRuns, tempDir } from './approvals-helpers.ts';
 
@@ -60,7 +60,10 @@ function agentOn(store: SessionStore, executions: Executions): Agent {
  * claimed it, so the loser is refused by the store's versioned save rather than by finding the run taken.
  */
 class SlowReads implements SessionStore {
-  constructor(private readonly inner: SessionStore) {}
+  private readonly inner: SessionStore;
+  constructor(inner: SessionStore) {
+    this.inner = inner;
+  }
   async get(sessionId: string): Promise<AgentSession | undefined> {
     const session = await this.inner.get(sessionId);
     await new Promise((resolve) => setTimeout(resolve, 5));

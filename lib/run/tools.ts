@@ -234,6 +234,11 @@ export function runToolCalls(run: RunState, calls: readonly ModelToolCall[]): Pe
     output.toolCalls.push(record);
     const item: Item = { record, run: false };
     items.push(item);
+    // Results and approvals are matched to calls by id: a second call with an id already used cannot be answered.
+    if (calls.length > 1 && items.some((i) => i !== item && i.record.callId === call.callId)) {
+      failBeforeOnion(run, record, `the call id "${call.callId}" is used twice in one answer; give each call its own id`);
+      continue;
+    }
     const tool = setup.byName.get(call.name);
     if (tool === undefined) {
       const known = [...setup.byName.keys()].join(', ') || 'none';
@@ -298,7 +303,9 @@ function indexOf(items: readonly Item[], callId: string): number {
  * calls settled before the pause keep their results. Then every call of the answer gets its `tool` message.
  */
 export async function resumeToolCalls(run: RunState, callIds: readonly string[], decisions: ReadonlyMap<string, Decision>): Promise<void> {
-  const byId = new Map(run.ctx.output.toolCalls.map((r) => [r.callId, r]));
+  const byId = new Map<string, ToolCallRecord>();
+  // The first record of an id is the call; a later one with the same id was refused when it came (see runToolCalls).
+  for (const r of run.ctx.output.toolCalls) if (!byId.has(r.callId)) byId.set(r.callId, r);
   const items: Item[] = [];
   for (const callId of callIds) {
     const record = byId.get(callId)!;

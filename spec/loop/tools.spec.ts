@@ -13,7 +13,7 @@ import {
   type RunOutput,
   type ToolExecuteContext,
 } from 'hookchain';
-import { startFakeOpenAI, type FakeOpenAI } from 'hookchain/testing';
+import { OfflineModel, startFakeOpenAI, type FakeOpenAI } from 'hookchain/testing';
 import { chatModel, collect, deferred, deltas, listen, ofType, sleep, untilAborted } from './loop-kit.ts';
 
 let fake: FakeOpenAI;
@@ -537,5 +537,36 @@ describe('the loop while streaming', () => {
     expect(started).toEqual({ type: 'tool_call_started', runId: expect.any(String), toolName: 'get_order', callId: 'call_1' });
     const completed = events.at(-1) as Extract<RunEvent, { type: 'run_completed' }>;
     expect((completed.output as RunOutput).toolCalls).toHaveLength(1);
+  });
+});
+
+describe('a model answer that uses one call id twice', () => {
+  it('runs the first call, refuses the second for the model, and records both', async () => {
+    let runs = 0;
+    const once = tool({
+      name: 'once',
+      description: 'counts its runs',
+      parameters: z.object({}),
+      execute: () => {
+        runs++;
+        return 'ok';
+      },
+    });
+    const model = new OfflineModel({
+      reply: (messages) =>
+        messages.at(-1)!.role === 'tool'
+          ? 'done'
+          : {
+              toolCalls: [
+                { name: 'once', arguments: {}, callId: 'same' },
+                { name: 'once', arguments: {}, callId: 'same' },
+              ],
+            },
+    });
+    const output = await new Agent({ model, tools: [once] }).run('go');
+    expect(runs).toBe(1);
+    expect(output.toolCalls.map((c) => c.status)).toEqual(['completed', 'failed']);
+    expect(output.toolCalls[1]!.error).toMatch(/used twice/);
+    expect(output.content).toBe('done');
   });
 });

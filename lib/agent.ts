@@ -114,6 +114,12 @@ export interface AgentOptions<
    * structured-output format; the answer is parsed and validated into `output.parsed` (typed from zod).
    */
   outputSchema?: OutputSchema<Out>;
+  /**
+   * Start the model request while the parallel input checks (`parallel: true` pre-hooks at the end of the
+   * pre-hooks) still run. Nothing of the answer (text, tool calls, output, events, session writes) goes on before
+   * every check has passed; on a verdict the request is aborted. Default false. See docs/guardrails.md, "Latency".
+   */
+  speculative?: boolean;
 }
 
 /** A structured-output schema (`outputSchema`): a zod 4 object schema, or a JSON Schema with `type: 'object'`. */
@@ -160,6 +166,7 @@ const AGENT_OPTIONS = {
   modelMiddleware: is.arrayOf(is.function, '(call, next) => … functions such as retry()'),
   maxOutputRetries: is.nonNegativeInt,
   outputSchema: () => undefined, // compileObjectSchema says what is wrong
+  speculative: is.boolean,
 };
 
 /**
@@ -262,6 +269,7 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       postHooks: Object.freeze(compileHooks(options.postHooks, 'post', compileOptions)),
       tools,
       maxSteps: options.maxSteps ?? 10,
+      speculative: options.speculative === true,
       maxOutputRetries: options.maxOutputRetries ?? 0,
       outputSchema: options.outputSchema === undefined ? undefined : compileOutputSchema(where, options.outputSchema),
       modelMiddleware: Object.freeze([...((options.modelMiddleware ?? []) as ModelMiddleware<object, object>[])]),

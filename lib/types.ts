@@ -378,7 +378,12 @@ export interface PreHookArgs<State extends object = DefaultState, Deps extends o
   userId: string | undefined;
   /** Whether this run logs debug lines (as `RunContext.debugMode`). */
   debugMode: boolean;
-  /** The run's whole context (Koa's `ctx`), for what the named arguments do not cover, such as `state` and `signal`. */
+  /**
+   * Aborted when the run is cancelled; for a `parallel` hook, also when another hook of its group gave a verdict.
+   * Pass it to any request the hook makes.
+   */
+  signal: AbortSignal;
+  /** The run's whole context (Koa's `ctx`), for what the named arguments do not cover, such as `state`. */
   runContext: RunContext<State, Deps, Vars>;
 }
 

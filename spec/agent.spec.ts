@@ -107,8 +107,21 @@ describe('hook arguments', () => {
     const out = await agent.run('x', { userId: 'u1', metadata: { req: 7 } });
     expect(pre!.phase).toBe('pre');
     expect(Object.keys(pre!).sort()).toEqual(
-      ['agent', 'debugMode', 'dependencies', 'metadata', 'phase', 'runContext', 'runInput', 'session', 'sessionState', 'userId'].sort(),
+      [
+        'agent',
+        'debugMode',
+        'dependencies',
+        'metadata',
+        'phase',
+        'runContext',
+        'runInput',
+        'session',
+        'sessionState',
+        'signal',
+        'userId',
+      ].sort(),
     );
+    expect(pre!.signal).toBe(pre!.runContext.signal);
     expect(post!.phase).toBe('post');
     expect(post!.runOutput).toBe(out);
     expect(pre!.metadata).toBe(pre!.runContext.metadata);
@@ -130,12 +143,13 @@ describe('hook arguments', () => {
     expect(debugLines).toEqual([]);
     await agent.run('x');
     expect(args!.debugMode).toBe(true);
-    const masked = () => debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/, '<t> ms'));
+    const masked = () => debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/g, '<t> ms'));
     expect(masked()).toEqual([
       'hookchain: run <id> started (agent agent)',
       'hookchain: run <id> pre-hook "preHooks[0]" passed in <t> ms',
       'hookchain: run <id> model offline answered step 1 in <t> ms (1 in, 2 out tokens)',
       'hookchain: run <id> completed in <t> ms',
+      'hookchain: run <id> hooks, slowest first: pre:preHooks[0] <t> ms passed',
     ]);
   });
 
@@ -150,13 +164,17 @@ describe('hook arguments', () => {
     };
     const agent = new Agent({ model: echo(), debugMode: true, logger, preHooks: [flaky, gate] });
     await expect(agent.run('x')).rejects.toThrow('off topic');
-    const masked = debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/, '<t> ms'));
-    expect(masked).toEqual([
+    const masked = debugLines.map((l) => l.replace(/run \S+/, 'run <id>').replace(/[\d.]+ ms/g, '<t> ms'));
+    expect(masked.slice(0, 4)).toEqual([
       'hookchain: run <id> started (agent agent)',
       'hookchain: run <id> pre-hook "flaky" failed open: Error in <t> ms',
       'hookchain: run <id> pre-hook "topicGate" blocked (off_topic) in <t> ms',
       'hookchain: run <id> error: input_check_error (off_topic) by hook "topicGate" after <t> ms',
     ]);
+    // The summary names every hook with its outcome, slowest first, so a stack can be ordered cheap-first.
+    expect(masked[4]).toMatch(/^hookchain: run <id> hooks, slowest first: pre:(topicGate|flaky) .*; pre:(topicGate|flaky) /);
+    expect(masked[4]).toContain('pre:topicGate <t> ms blocked (off_topic)');
+    expect(masked[4]).toContain('pre:flaky <t> ms failed open: Error');
   });
 
   it('works with hooks that take no argument or destructure a subset', async () => {

@@ -63,6 +63,7 @@ export function snapshotArgs(args: HookArgs): HookArgs {
     metadata: copy(args.metadata, seen),
     userId: args.userId,
     debugMode: args.debugMode,
+    signal: args.signal,
     runContext: contextView(args.runContext, seen),
   } as HookArgs;
   if (args.phase === 'post') (snapshot as PostHookArgs).runOutput = copy(args.runOutput, seen);

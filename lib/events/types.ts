@@ -2,7 +2,7 @@
  * The agent's typed event map. Every payload is plain JSON-safe data carrying `runId`; none carries blocked content.
  * `agent.stream()` yields the same payloads with a `type` field (see `RunEvent`).
  */
-import type { PendingApproval, RunErrorInfo, RunOutput } from '../types.ts';
+import type { CheckTrigger, PendingApproval, RunErrorInfo, RunOutput } from '../types.ts';
 
 /** The fields every tool-call event carries: never the arguments or the result. */
 export interface ToolCallEventPayload {
@@ -89,6 +89,13 @@ export interface AgentEvents {
     inputTokens: number;
     /** Completion tokens, as the model reported them; 0 when it reported no usage. */
     outputTokens: number;
+  };
+  /** A `mode: 'shadow'` hook returned a verdict: reported (once per hook and run) instead of blocking. */
+  hook_shadow_verdict: HookEventPayload & {
+    /** The verdict's trigger. */
+    checkTrigger: CheckTrigger;
+    /** Where it ran: as a pre-hook, a post-hook, a chunk check or a tool hook. */
+    phase: 'pre' | 'post' | 'chunk' | 'tool';
   };
   /** A tool call enters the tool onion (its tool hooks, then the tool). */
   tool_call_started: ToolCallEventPayload;

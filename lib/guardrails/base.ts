@@ -14,10 +14,29 @@ export interface GuardrailOptions {
   failOpen?: boolean;
   /** Bound on one `check` call; a timeout is a failure like any other (fail closed unless `failOpen`). */
   timeoutMs?: number;
+  /**
+   * As a pre-hook: run concurrently with the adjacent parallel pre-hooks (docs/guardrails.md, "Latency"). The
+   * guardrail must not edit the input then (no masking).
+   */
+  parallel?: boolean;
+  /** `'shadow'`: report a verdict as `hook_shadow_verdict` instead of blocking, and keep edits out of the run. */
+  mode?: 'enforce' | 'shadow';
+  /** Check this share of runs only (0–1, default 1), picked by run id. */
+  sampleRate?: number;
 }
 
+const isMode = (v: unknown) => (v === 'enforce' || v === 'shadow' ? undefined : "'enforce' or 'shadow'");
+const isRate = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 1 ? undefined : 'a number from 0 to 1 (the share of runs)');
+
 /** The rules for the options every guardrail takes; a built-in adds the rules for its own options. */
-export const GUARDRAIL_OPTION_RULES: Rules = Object.freeze({ name: is.nonEmptyString, failOpen: is.boolean, timeoutMs: is.timeoutMs });
+export const GUARDRAIL_OPTION_RULES: Rules = Object.freeze({
+  name: is.nonEmptyString,
+  failOpen: is.boolean,
+  timeoutMs: is.timeoutMs,
+  parallel: is.boolean,
+  mode: isMode,
+  sampleRate: isRate,
+});
 
 /** What a chunk check sees while a run streams. */
 export interface ChunkCheckArgs {
@@ -74,21 +93,47 @@ export abstract class BaseGuardrail {
   readonly timeoutMs: number | undefined;
   /** How many already-released characters `checkChunk` wants to see in `released` (look-behind). */
   readonly chunkLookBehind: number = 0;
+  /** Whether, as a pre-hook, it runs beside the adjacent parallel pre-hooks; default false. */
+  readonly parallel: boolean;
+  /** `'shadow'` reports verdicts without blocking; default `'enforce'`. */
+  readonly mode: 'enforce' | 'shadow';
+  /** The share of runs it checks (0–1); default 1. */
+  readonly sampleRate: number;
 
   /**
    * Checks `name`, `failOpen` and `timeoutMs` (a subclass may keep options of its own in the same object).
    *
-   * @param options `name` (default: the class name), `failOpen` (default false), `timeoutMs` (default: none).
+   * @param options `name` (default: the class name), `failOpen` (default false), `timeoutMs` (default: none),
+   *   `parallel` (default false), `mode` (default `'enforce'`), `sampleRate` (default 1).
    */
   constructor(options: GuardrailOptions = {}) {
     // A subclass may keep options of its own in the same object, so only these three are checked here (the
     // built-ins check all of theirs, unknown names included). `timeoutMs` must be a timer Node honours: a longer
     // delay fires after 1 ms, which would time every check out at once.
-    const own = isPlainObject(options) ? { name: options.name, failOpen: options.failOpen, timeoutMs: options.timeoutMs } : options;
-    const { name, failOpen = false, timeoutMs } = checkOptions<GuardrailOptions>(new.target.name, own, GUARDRAIL_OPTION_RULES);
+    const own = isPlainObject(options)
+      ? {
+          name: options.name,
+          failOpen: options.failOpen,
+          timeoutMs: options.timeoutMs,
+          parallel: options.parallel,
+          mode: options.mode,
+          sampleRate: options.sampleRate,
+        }
+      : options;
+    const {
+      name,
+      failOpen = false,
+      timeoutMs,
+      parallel = false,
+      mode = 'enforce',
+      sampleRate = 1,
+    } = checkOptions<GuardrailOptions>(new.target.name, own, GUARDRAIL_OPTION_RULES);
     this.name = name ?? new.target.name;
     this.failOpen = failOpen;
     this.timeoutMs = timeoutMs;
+    this.parallel = parallel;
+    this.mode = mode;
+    this.sampleRate = sampleRate;
   }
 
   /**

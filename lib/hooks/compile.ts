@@ -23,6 +23,12 @@ export interface CompiledHook {
   readonly chunkLookBehind: number;
   /** A post-hook guardrail with no chunk check: streamed text is held until it has checked the whole output. */
   readonly gatesStream: boolean;
+  /** Pre-hooks: runs concurrently with the adjacent parallel pre-hooks. */
+  readonly parallel: boolean;
+  /** Reports verdicts (`hook_shadow_verdict`) instead of blocking; its edits stay out of the run. */
+  readonly shadow: boolean;
+  /** The share of runs it runs on (1: every run). */
+  readonly sampleRate: number;
 }
 
 export interface CompileOptions {
@@ -68,7 +74,10 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
         `Agent: ${where} (${entry.name}) has no check(args) method; implement it on your BaseGuardrail subclass`,
       );
     }
-    const chunkCheck = phase === 'post' && typeof entry.checkChunk === 'function' ? entry.checkChunk.bind(entry) : undefined;
+    const shadow = entry.mode === 'shadow';
+    const bound = phase === 'post' && typeof entry.checkChunk === 'function' ? entry.checkChunk.bind(entry) : undefined;
+    const chunkCheck = bound !== undefined && shadow ? shadowChunk(bound) : bound;
+    if (entry.parallel && phase === 'post') throw parallelPost(entry.name, where);
     return Object.freeze({
       name: entry.name,
       phase,
@@ -78,7 +87,11 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
       call: entry.check.bind(entry),
       chunk: chunkCheck,
       chunkLookBehind: chunkCheck ? Math.max(0, entry.chunkLookBehind | 0) : 0,
-      gatesStream: phase === 'post' && chunkCheck === undefined,
+      // A shadow guardrail never blocks, so it has no reason to hold the stream back.
+      gatesStream: phase === 'post' && chunkCheck === undefined && !shadow,
+      parallel: entry.parallel === true,
+      shadow,
+      sampleRate: entry.sampleRate ?? 1,
     });
   }
   if (typeof entry === 'function' && /^class\b/.test(Function.prototype.toString.call(entry))) {
@@ -101,6 +114,9 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
   const opts = hookOptionsOf(entry as HookFn);
   const name = opts.name || (entry as HookFn).name || `${where}`;
   const fn = hookTargetOf(entry as HookFn);
+  const shadow = opts.mode === 'shadow';
+  if (opts.parallel && phase === 'post') throw parallelPost(name, where);
+  const latency = { parallel: opts.parallel === true, shadow, sampleRate: opts.sampleRate ?? 1 };
   if (opts.everyChunk) {
     if (phase === 'pre') {
       throw new HookchainConfigError(
@@ -115,9 +131,10 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
       failOpen: opts.failOpen === true,
       timeoutMs: opts.timeoutMs,
       call: undefined,
-      chunk: fn as (args: ChunkCheckArgs) => ChunkCheckResult | void,
+      chunk: shadow ? shadowChunk(fn as NonNullable<CompiledHook['chunk']>) : (fn as (args: ChunkCheckArgs) => ChunkCheckResult | void),
       chunkLookBehind: 0,
       gatesStream: false,
+      ...latency,
     });
   }
   return Object.freeze({
@@ -130,7 +147,25 @@ function compileOne(entry: unknown, phase: HookPhase, where: string, options: Co
     chunk: undefined,
     chunkLookBehind: 0,
     gatesStream: false,
+    ...latency,
   });
+}
+
+/** A shadow chunk check sees the text but changes nothing: its rewrites and holds are dropped (verdicts are reported). */
+function shadowChunk(check: NonNullable<CompiledHook['chunk']>): NonNullable<CompiledHook['chunk']> {
+  return (args) => {
+    const result = check(args);
+    // (run-hook.ts has isThenable, but it imports this file's types: no cycle, even type-only.)
+    const thenable = result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function';
+    return thenable ? Promise.resolve(result).then(() => undefined) : undefined;
+  };
+}
+
+function parallelPost(name: string, where: string): HookchainConfigError {
+  return new HookchainConfigError(
+    'INVALID_HOOK',
+    `Agent: ${where} ("${name}") is parallel, which only applies to pre-hooks (they check the input side by side); remove parallel from it`,
+  );
 }
 
 function backgroundGuardrail(name: string, where: string): HookchainConfigError {

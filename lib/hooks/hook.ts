@@ -24,9 +24,21 @@ export interface HookOptions {
   runInBackground?: boolean;
   /** Post-hooks only: called with each streamed chunk before it is released (see docs/streaming.md). */
   everyChunk?: boolean;
+  /**
+   * Pre-hooks only: run concurrently with the adjacent pre-hooks that are parallel too; the first verdict wins and
+   * the others are cancelled through `args.signal`. A parallel hook must not edit the input (that fails the run).
+   */
+  parallel?: boolean;
+  /**
+   * `'shadow'`: run the check, but report a verdict as `hook_shadow_verdict` instead of blocking, and keep its edits
+   * out of the run (for trying a new check on live traffic). Default `'enforce'`.
+   */
+  mode?: 'enforce' | 'shadow';
+  /** Run the hook on this share of runs only (0–1, default 1), picked by run id: a run has all its sampled hooks or none. */
+  sampleRate?: number;
 }
 
-const KNOWN_OPTIONS = new Set(['name', 'failOpen', 'timeoutMs', 'runInBackground', 'everyChunk']);
+const KNOWN_OPTIONS = new Set(['name', 'failOpen', 'timeoutMs', 'runInBackground', 'everyChunk', 'parallel', 'mode', 'sampleRate']);
 
 // `any` keeps hook functions assignable whatever argument type they declare (bivariance on purpose).
 /** Any hook function, whatever argument type it declares; a tool hook also takes `next`. */
@@ -67,6 +79,19 @@ export function validateHookOptions(options: unknown, where: string): Readonly<H
   const timeout = o.timeoutMs === undefined ? undefined : is.timeoutMs(o.timeoutMs);
   if (timeout !== undefined)
     throw new HookchainConfigError('INVALID_OPTION', `${where}: "timeoutMs" must be ${timeout}, got ${describe(o.timeoutMs)}`);
+  checkLatencyOptions(o, where);
+  if (o.parallel && (o.runInBackground || o.everyChunk)) {
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `${where}: a parallel hook runs inline beside other pre-hooks; it cannot also be ${o.runInBackground ? 'runInBackground' : 'everyChunk'}`,
+    );
+  }
+  if (o.mode === 'shadow' && o.runInBackground) {
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `${where}: a background hook never blocks, so mode: 'shadow' has no effect on it; remove one`,
+    );
+  }
   for (const flag of ['failOpen', 'runInBackground', 'everyChunk'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') {
       throw new HookchainConfigError('INVALID_OPTION', `${where}: "${flag}" must be true or false, got ${describe(o[flag])}`);
@@ -79,6 +104,23 @@ export function validateHookOptions(options: unknown, where: string): Readonly<H
     );
   }
   return Object.freeze({ ...o });
+}
+
+/** Checks `parallel`, `mode` and `sampleRate`, shared by `hook()` and the guardrails' constructor. */
+export function checkLatencyOptions(o: Pick<HookOptions, 'parallel' | 'mode' | 'sampleRate'>, where: string): void {
+  if (o.parallel !== undefined && typeof o.parallel !== 'boolean') {
+    throw new HookchainConfigError('INVALID_OPTION', `${where}: "parallel" must be true or false, got ${describe(o.parallel)}`);
+  }
+  if (o.mode !== undefined && o.mode !== 'enforce' && o.mode !== 'shadow') {
+    throw new HookchainConfigError('INVALID_OPTION', `${where}: "mode" must be 'enforce' or 'shadow', got ${describe(o.mode)}`);
+  }
+  const rate = o.sampleRate;
+  if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
+    throw new HookchainConfigError(
+      'INVALID_OPTION',
+      `${where}: "sampleRate" must be a number from 0 to 1 (the share of runs), got ${describe(rate)}`,
+    );
+  }
 }
 
 /** A marked chunk check: typed so it also fits `postHooks`, where it only ever receives chunk arguments. */

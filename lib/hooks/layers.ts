@@ -138,6 +138,8 @@ class PhaseLoop {
     const { run, hooks } = this;
     for (; this.i < hooks.length; this.i++) {
       const hook = hooks[this.i]!;
+      if (hook.sampleRate < 1 && !run.sampled(hook.sampleRate)) continue;
+      if (hook.parallel) return this.parallel();
       const t0 = started(run, hook);
       let result: unknown;
       try {
@@ -185,7 +187,43 @@ class PhaseLoop {
     return undefined;
   }
 
+  /**
+   * The adjacent parallel pre-hooks from `i`, side by side. When they are the last pre-hooks and the agent is
+   * speculative, the rest of the chain (the model) starts beside them, gated until they have all passed.
+   */
+  private parallel(): Promise<void> {
+    const { hooks, run, ctx } = this;
+    let to = this.i;
+    while (to < hooks.length && hooks[to]!.parallel) to++;
+    const group = hooks.slice(this.i, to).filter((h) => h.sampleRate >= 1 || run.sampled(h.sampleRate));
+    this.i = to;
+    if (this.next === undefined || to < hooks.length || !run.speculative || group.length === 0) {
+      return runParallel(ctx, run, group, this.args).then(() => this.loop());
+    }
+    // Nothing after these hooks can change the input: the model may start on it now.
+    if (this.holdPre !== undefined) this.holdPre(ctx);
+    const gate = run.speculate();
+    let chain: Promise<void>;
+    try {
+      chain = this.next();
+    } catch (error) {
+      chain = Promise.reject(error);
+    }
+    chain.catch(() => {}); // if a check blocks, the aborted chain's own failure is not the run's
+    return runParallel(ctx, run, group, this.args).then(
+      () => {
+        gate.open();
+        return chain;
+      },
+      (error: unknown) => {
+        gate.abort(error);
+        throw error;
+      },
+    );
+  }
+
   private call(hook: CompiledHook): unknown {
+    if (hook.shadow) return callShadow(hook, this.args, this.ctx);
     if (hook.phase === 'pre') return hook.call!(this.args);
     const { ctx, run } = this;
     const text = ctx.output.content;
@@ -215,6 +253,119 @@ class PhaseLoop {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Runs a group of parallel pre-hooks. The first verdict (or fail-closed crash) wins: the others are told to stop
+ * through `args.signal` and their later outcome is ignored. A hook that edited the input fails the run, named.
+ */
+function runParallel(ctx: Context, run: HookRun, hooks: readonly CompiledHook[], shared: HookArgs<object, object>): Promise<void> {
+  if (hooks.length === 0) return RESOLVED;
+  const controller = new AbortController();
+  const args = { ...shared, signal: AbortSignal.any([run.signal, controller.signal]) };
+  const before = inputSnapshot(ctx.input);
+  return new Promise<void>((resolve, reject) => {
+    let pending = hooks.length;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      controller.abort(error);
+      reject(error);
+    };
+    const passed = (hook: CompiledHook, t0: number) => {
+      if (settled) return;
+      if (!hook.shadow && inputEdited(before, ctx.input, args.runInput)) {
+        run.failedHook ??= hook.name;
+        return fail(
+          new HookchainConfigError(
+            'PARALLEL_HOOK_EDITED_INPUT',
+            `pre-hook "${hook.name}" is parallel and edited the input; parallel hooks run side by side and must only read it. Remove parallel from it (or from the hook that masks), or mask in a hook that runs before the parallel ones`,
+          ),
+        );
+      }
+      completed(run, hook, t0);
+      if (--pending === 0) {
+        settled = true;
+        resolve();
+      }
+    };
+    const failed = (hook: CompiledHook, error: unknown, t0: number) => {
+      if (settled) return;
+      try {
+        failClosed(run, hook, error, 'pre', t0);
+      } catch (verdict) {
+        return fail(verdict);
+      }
+      if (--pending === 0) {
+        settled = true;
+        resolve();
+      }
+    };
+    for (const hook of hooks) {
+      if (settled) break;
+      const t0 = started(run, hook);
+      let result: unknown;
+      try {
+        result = hook.shadow ? callShadow(hook, args, ctx) : hook.call!(args);
+      } catch (error) {
+        failed(hook, error, t0);
+        continue;
+      }
+      if (!isThenable(result)) {
+        passed(hook, t0);
+        continue;
+      }
+      const bounded = hook.timeoutMs === undefined ? result : withTimeout(result, hook.name, hook.timeoutMs);
+      Promise.resolve(bounded).then(
+        () => passed(hook, t0),
+        (error: unknown) => failed(hook, error, t0),
+      );
+    }
+  });
+}
+
+/**
+ * What an input edit would change, by reference and without copying any text: the input object, its content, each
+ * message, its content and each part's text or URL. Linear in the number of messages and parts.
+ */
+function inputSnapshot(input: Context['input']): unknown[] {
+  const content = input.inputContent;
+  const snapshot: unknown[] = [input, content];
+  if (Array.isArray(content)) {
+    for (const m of content) {
+      snapshot.push(m, m.content);
+      if (Array.isArray(m.content)) {
+        for (const p of m.content) snapshot.push(p, p.type === 'text' ? p.text : p.image_url?.url);
+      }
+    }
+  }
+  return snapshot;
+}
+
+function inputEdited(before: unknown[], input: Context['input'], argsInput: unknown): boolean {
+  if (argsInput !== before[0] || input !== before[0]) return true;
+  const now = inputSnapshot(input);
+  if (now.length !== before.length) return true;
+  for (let i = 0; i < now.length; i++) if (now[i] !== before[i]) return true;
+  return false;
+}
+
+/**
+ * A shadow hook checks a copy of what it would edit (the input, or the output's text and messages), so whatever it
+ * does stays out of the run; its verdict is reported by failClosed instead of blocking.
+ */
+function callShadow(hook: CompiledHook, args: HookArgs<object, object>, ctx: Context): unknown {
+  if (args.phase === 'pre') {
+    const content = ctx.input.inputContent;
+    const copy = { ...args, runInput: { inputContent: typeof content === 'string' ? content : structuredClone(content) } };
+    return hook.call!(copy);
+  }
+  const output = args.runOutput;
+  const copy = { ...args, runOutput: { ...output, messages: structuredClone(output.messages) } };
+  if (hook.call !== undefined) return hook.call(copy);
+  const text = output.content;
+  return text === undefined ? undefined : hook.chunk!({ text, released: '', final: true, runContext: ctx as never });
+}
 
 function adoptInput(ctx: Context, run: HookRun, args: { runInput: unknown }, hook: CompiledHook): void {
   const input = args.runInput as { inputContent?: unknown } | null;

@@ -28,6 +28,16 @@ export interface HookRun {
    * verdict is final.
    */
   retryOutput(verdict: unknown): Promise<void> | undefined;
+  /** Shadow hooks whose verdict was reported in this run: each is reported once. */
+  shadowReported: Set<string> | undefined;
+  /** In debug mode: each hook's name, duration and outcome, for the run's summary line. */
+  timings: string[] | undefined;
+  /** The agent is `speculative` (and this run may speculate: it starts with its pre-hooks). */
+  readonly speculative: boolean;
+  /** Lets the model start before the input checks end; see `RunState.speculate`. */
+  speculate(): { open(): void; abort(reason: unknown): void };
+  /** Whether this run is among the `rate` share that sampled hooks run on (from the run id: the same for every hook). */
+  sampled(rate: number): boolean;
   /** The run's debugMode: log each hook's duration and outcome. */
   readonly debug: boolean;
   log(line: string): void;
@@ -65,12 +75,27 @@ export function completed(run: HookRun, hook: CompiledHook, t0: number): void {
  */
 export function failClosed(
   run: HookRun,
-  hook: Pick<CompiledHook, 'name' | 'failOpen'>,
+  hook: Pick<CompiledHook, 'name' | 'failOpen'> & { readonly shadow?: boolean },
   error: unknown,
   phase: 'pre' | 'post' | 'chunk' | 'tool',
   t0?: number,
 ): undefined {
   const verdict = isCheckError(error);
+  if (hook.shadow === true && !run.signal.aborted) {
+    // A shadow check never blocks: its verdict is reported (once per run), its crash is a fail-open one.
+    if (verdict) {
+      if (run.debug) debugLine(run, hook, phase, `shadow verdict (${error.checkTrigger})`, t0);
+      const seen = (run.shadowReported ??= new Set());
+      if (!seen.has(hook.name)) {
+        seen.add(hook.name);
+        run.emit('hook_shadow_verdict', { runId: run.runId, hookName: hook.name, checkTrigger: error.checkTrigger, phase });
+      }
+      return undefined;
+    }
+    if (run.debug) debugLine(run, hook, phase, `shadow check failed: ${errorSummary(error).name}`, t0);
+    run.emit('hook_failed', { runId: run.runId, hookName: hook.name, phase, error: errorSummary(error) });
+    return undefined;
+  }
   if (verdict || !hook.failOpen || run.signal.aborted) {
     run.failedHook ??= hook.name;
     if (verdict) run.verdict ??= error;
@@ -83,8 +108,23 @@ export function failClosed(
 }
 
 function debugLine(run: HookRun, hook: Pick<CompiledHook, 'name'>, phase: string, outcome: string, t0: number | undefined): void {
-  const took = t0 === undefined || t0 === 0 ? '' : ` in ${(performance.now() - t0).toFixed(2)} ms`;
+  const ms = t0 === undefined || t0 === 0 ? undefined : performance.now() - t0;
+  const took = ms === undefined ? '' : ` in ${ms.toFixed(2)} ms`;
   run.log(`hookchain: run ${run.runId} ${phase}-hook "${hook.name}" ${outcome}${took}`);
+  if (ms !== undefined) (run.timings ??= []).push(`${phase}:${hook.name} ${ms.toFixed(2)} ms ${outcome}`);
+}
+
+/**
+ * Whether a run id falls in the first `rate` share of runs: FNV-1a of the id, as a fraction of 2^32. Deterministic,
+ * so one run has all of its sampled hooks or none of them, and the same run id always decides the same way.
+ */
+export function sampleFraction(runId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < runId.length; i++) {
+    h ^= runId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) / 0x1_0000_0000;
 }
 
 /** Rejects with HookTimeoutError after `ms`; a late rejection of the hook is absorbed, never unhandled. */

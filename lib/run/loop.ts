@@ -64,7 +64,7 @@ function step(run: RunState): Promise<ModelResponse> {
   const metrics = ctx.output.metrics;
   const number = ++metrics.steps;
   // A copy: a middleware may keep the request (a cache key, a log) while the loop appends to its own list.
-  const request: ModelRequest = { messages: run.request.slice(), signal: ctx.signal, runId: ctx.runId };
+  const request: ModelRequest = { messages: run.request.slice(), signal: run.modelSignal, runId: ctx.runId };
   if (engine.toolDefinitions !== undefined) request.tools = engine.toolDefinitions;
   if (run.outputSchema !== undefined) request.responseFormat = run.outputSchema.format;
   if (run.wants('model_request_started')) {
@@ -79,7 +79,9 @@ function step(run: RunState): Promise<ModelResponse> {
   const startedAt = performance.now();
   const call: ModelCall<object, object> = { runContext: ctx as never, request, model: engine.model, step: number, attempt: 1 };
   return engine.callModel(call).then(
-    (response) => afterModel(run, response, startedAt),
+    // Speculative: the answer waits here until every input check has passed (no output, tool call or event before).
+    (response) =>
+      run.gate === undefined ? afterModel(run, response, startedAt) : run.gate.then(() => afterModel(run, response, startedAt)),
     (error: unknown) => modelFailed(run, error),
   );
 }
@@ -130,6 +132,8 @@ async function streamModel(run: RunState, call: ModelCall<object, object>): Prom
       const delta = chunk.delta;
       if (!delta) continue;
       content += delta;
+      // Speculative: no text leaves before every input check has passed.
+      if (run.gate !== undefined) await run.gate;
       run.streamed = true;
       // Awaiting only when the write has to wait (async check, slow consumer) saves a microtask per chunk.
       const waiting = stream.write(delta);

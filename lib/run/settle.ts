@@ -155,7 +155,10 @@ function reportPaused(run: RunState): RunOutput {
 function reportCompleted(run: RunState): RunOutput {
   const output = run.ctx.output;
   if (run.wants('run_completed')) run.emit('run_completed', { runId: run.runId, output });
-  if (run.ctx.debugMode) run.engine.logger.debug(`hookchain: run ${run.runId} completed in ${output.metrics.durationMs.toFixed(2)} ms`);
+  if (run.ctx.debugMode) {
+    run.engine.logger.debug(`hookchain: run ${run.runId} completed in ${output.metrics.durationMs.toFixed(2)} ms`);
+    hookSummary(run);
+  }
   return output;
 }
 
@@ -212,6 +215,7 @@ export async function fail(run: RunState, thrown: unknown): Promise<never> {
     engine.logger.debug(
       `hookchain: run ${run.runId} ${output.status}: ${output.error.type}${trigger}${by} after ${output.metrics.durationMs.toFixed(2)} ms`,
     );
+    hookSummary(run);
   }
   if (error !== null && typeof error === 'object' && Object.isExtensible(error)) (error as { runOutput?: RunOutput }).runOutput = output;
   throw error;
@@ -231,6 +235,19 @@ function errorInfo(error: unknown, run: RunState): RunErrorInfo {
   if (error instanceof ToolCallError) return { type: 'tool_error', name, message };
   if (run.failedHook !== undefined) return { type: 'hook_error', name, message, hookName: run.failedHook };
   return { type: run.modelFailed ? 'model_error' : 'middleware_error', name, message };
+}
+
+/**
+ * Debug mode: one line per run with every hook's duration and outcome, slowest first, so a stack can be ordered
+ * cheap-first (a cheap check that often blocks belongs before an expensive one; slow read-only checks can be
+ * `parallel`).
+ */
+function hookSummary(run: RunState): void {
+  const timings = run.timings;
+  if (timings === undefined || timings.length === 0) return;
+  const ms = (t: string) => Number(/ ([\d.]+) ms /.exec(t)?.[1] ?? 0);
+  const sorted = [...timings].sort((a, b) => ms(b) - ms(a));
+  run.engine.logger.debug(`hookchain: run ${run.runId} hooks, slowest first: ${sorted.join('; ')}`);
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { BackgroundJob } from '../background/executor.ts';
 import { RUN, type Context } from '../context.ts';
 import type { AgentEventName, AgentEvents } from '../events/types.ts';
-import type { HookRun } from '../hooks/run-hook.ts';
+import { sampleFraction, type HookRun } from '../hooks/run-hook.ts';
 import type { SessionLocks } from '../sessions/lock.ts';
 import type { StreamState } from '../streaming/stream-state.ts';
 import type { ChatMessage, PostHookArgs, PreHookArgs, RunContext, ToolCall } from '../types.ts';
@@ -52,6 +52,8 @@ export interface RunEngine {
   readonly outputSchema: OutputSchemaSetup | undefined;
   /** The model middleware composed around the model call, once. */
   callModel(call: ModelCall<object, object>): Promise<ModelResponse>;
+  /** Start the model while the parallel input checks run (nothing of its answer goes on before they pass). */
+  readonly speculative: boolean;
   /** `'pre:name'`, `'post:name'`, `'tool:name'` of every hook: saved with a paused run, checked on resume. */
   readonly hookFingerprint: readonly string[];
   chain(): (ctx: Context) => Promise<void>;
@@ -136,6 +138,15 @@ export class RunState implements HookRun {
   outputRetriesLeft: number;
   /** The id of the model that answered last (a fallback may answer instead of the agent's). */
   answeredBy: string;
+  shadowReported: Set<string> | undefined = undefined;
+  timings: string[] | undefined = undefined;
+  private sample = -1;
+  /**
+   * Speculative runs: what the model is waiting for before anything of its answer may go on (every input check
+   * passed); undefined when nothing is pending. `modelSignal` aborts the model request on a verdict.
+   */
+  gate: Promise<void> | undefined = undefined;
+  modelSignal: AbortSignal;
   /** Streaming: this step's text has gone into the stream; where the step's text starts in `checkedText`. */
   streamed = false;
   private stepFrom = 0;
@@ -159,7 +170,45 @@ export class RunState implements HookRun {
     this.outputSchema = engine.outputSchema;
     this.outputRetriesLeft = engine.maxOutputRetries;
     this.answeredBy = engine.model.id;
+    this.modelSignal = ctx.signal;
     ctx[RUN] = this;
+  }
+
+  get speculative(): boolean {
+    return this.engine.speculative;
+  }
+
+  sampled(rate: number): boolean {
+    if (rate >= 1) return true;
+    if (this.sample < 0) this.sample = sampleFraction(this.runId);
+    return this.sample < rate;
+  }
+
+  /**
+   * Starts speculation: the model may be called now, but waits at `gate` before anything of its answer goes on.
+   * `open()` lets it through once every check passed; `abort(verdict)` aborts the model request.
+   */
+  speculate(): { open(): void; abort(reason: unknown): void } {
+    const controller = new AbortController();
+    this.modelSignal = AbortSignal.any([this.signal, controller.signal]);
+    let open!: () => void;
+    let fail!: (reason: unknown) => void;
+    const gate = new Promise<void>((resolve, reject) => {
+      open = resolve;
+      fail = reject;
+    });
+    gate.catch(() => {}); // a model still waiting when the run fails must not surface as an unhandled rejection
+    this.gate = gate;
+    return {
+      open: () => {
+        this.gate = undefined;
+        open();
+      },
+      abort: (reason) => {
+        controller.abort(reason);
+        fail(reason);
+      },
+    };
   }
 
   /** Appends a message of the loop (an assistant tool-call message, a tool result) to the output and the request. */
@@ -221,6 +270,7 @@ export class RunState implements HookRun {
       metadata: ctx.metadata,
       userId: ctx.userId,
       debugMode: ctx.debugMode,
+      signal: ctx.signal,
       runContext: ctx as unknown as RunContext<object, object>,
     });
   }
@@ -238,6 +288,7 @@ export class RunState implements HookRun {
       metadata: ctx.metadata,
       userId: ctx.userId,
       debugMode: ctx.debugMode,
+      signal: ctx.signal,
       runContext: ctx as unknown as RunContext<object, object>,
     });
   }

@@ -19,8 +19,9 @@ export class StreamState {
   private runId = '';
   private emitter: SafeEmitter<AgentEvents> | undefined;
   private readonly queue: EventQueue;
-  private readonly gated: boolean;
-  private readonly chunkHooks: readonly CompiledHook[];
+  private gated: boolean;
+  private readonly gates: readonly CompiledHook[];
+  private chunkHooks: readonly CompiledHook[];
   /** A high surrogate that ended the last delta: never released (or checked) without its other half. */
   private split = '';
   private held = false;
@@ -28,12 +29,16 @@ export class StreamState {
   constructor(queue: EventQueue, postHooks: readonly CompiledHook[]) {
     this.queue = queue;
     this.chunkHooks = postHooks.filter((h) => h.chunk !== undefined);
-    this.gated = postHooks.some((h) => h.gatesStream);
+    this.gates = postHooks.filter((h) => h.gatesStream);
+    this.gated = this.gates.length > 0;
   }
 
   attach(run: HookRun, runContext: ChunkCheckArgs['runContext'], emitter: SafeEmitter<AgentEvents>): void {
     this.runId = run.runId;
     this.emitter = emitter;
+    // Hooks sampled out of this run neither check its chunks nor hold its stream.
+    if (this.chunkHooks.some((h) => h.sampleRate < 1)) this.chunkHooks = this.chunkHooks.filter((h) => run.sampled(h.sampleRate));
+    if (this.gated) this.gated = this.gates.some((h) => run.sampled(h.sampleRate));
     if (this.chunkHooks.length > 0) this.pipeline = new ReleasePipeline(this.chunkHooks, run, runContext);
   }
 

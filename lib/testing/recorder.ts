@@ -13,6 +13,7 @@ const EVERY: Record<AgentEventName, true> = {
   post_hook_started: true,
   post_hook_completed: true,
   hook_failed: true,
+  hook_shadow_verdict: true,
   model_request_started: true,
   model_request_completed: true,
   tool_call_started: true,

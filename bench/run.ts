@@ -16,6 +16,7 @@ import { benchGuardrailStack, printGuardrailStack } from './guardrail-stack.ts';
 import { benchSessions } from './sessions.ts';
 import { benchStreaming, benchStreamingHttp, printStreaming } from './streaming.ts';
 import { benchToolLoop, TOOL_LOOP_TITLE } from './tool-loop.ts';
+import { benchLatency, LATENCY_TITLE } from './latency.ts';
 import { printed, printTable, setOutput, tableLines, type Row } from './harness.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -42,8 +43,10 @@ printTable('Background hooks', await benchBackground());
 printTable('Sessions: memory store vs SQLite store (offline model)', await benchSessions());
 const toolLoop = await benchToolLoop();
 printTable(TOOL_LOOP_TITLE, toolLoop.rows);
-const targets: Row[] = [...core.targets, ...stack.targets, ...streamingHttp.targets, ...toolLoop.targets];
-printTable('Targets (issues #11 and #12)', targets);
+const latency = await benchLatency();
+printTable(LATENCY_TITLE, latency.rows);
+const targets: Row[] = [...core.targets, ...stack.targets, ...streamingHttp.targets, ...toolLoop.targets, ...latency.targets];
+printTable('Targets (issues #11, #12 and #15)', targets);
 const seconds = (performance.now() - started) / 1000;
 const loadAfter = load();
 log(

@@ -3,7 +3,7 @@
  * before the checks pass, shadow mode and sampling.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   Agent,

@@ -31,6 +31,7 @@ export { BaseGuardrail, type ChunkCheckArgs, type ChunkCheckResult, type Guardra
 export { PIIDetectionGuardrail, type PIIDetectionGuardrailOptions } from './guardrails/pii.ts';
 export { PromptInjectionGuardrail, type PromptInjectionGuardrailOptions } from './guardrails/injection.ts';
 export { OpenAIModerationGuardrail, type OpenAIModerationGuardrailOptions } from './guardrails/moderation.ts';
+export { LLMGuardrail, type LLMGuardrailOptions } from './guardrails/llm.ts';
 export { OpenAIChat, type OpenAIChatOptions } from './models/openai-chat.ts';
 export type {
   Model,

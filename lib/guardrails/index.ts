@@ -7,6 +7,8 @@ export { AGNO_PHRASES, PromptInjectionGuardrail, normalizeForInjection } from '.
 export type { PromptInjectionGuardrailOptions } from './injection.ts';
 export { MODERATION_CATEGORIES, ModerationUnavailableError, OpenAIModerationGuardrail } from './moderation.ts';
 export type { ModerationCategory, ModerationClient, OpenAIModerationGuardrailOptions } from './moderation.ts';
+export { LLMGuardrail, LLMGuardrailError } from './llm.ts';
+export type { LLMGuardrailFailure, LLMGuardrailOptions } from './llm.ts';
 export { imageUrls, readTarget, rewriteText, textSegments, writeTarget } from './text.ts';
 export type { CheckedContent, TextSegment } from './text.ts';
 export type { InjectionMatch, PatternInput } from './injection/matcher.ts';

@@ -17,16 +17,7 @@ import { agentsById, resolveRouteOptions, type AgentRoutesOptions, type ServedAg
 import { RunRegistry } from './runs/registry.ts';
 import { runRoutes } from './runs/routes.ts';
 import { sessionRoutes } from './sessions/routes.ts';
-import type { Api, RequestState, RouteState } from './state.ts';
-
-/** Adds one route's handler; `isPublic` skips auth and the rate limit (only `/health`). */
-export type AddRoute = (
-  method: 'get' | 'post' | 'delete',
-  path: string,
-  api: Api,
-  handler: (ctx: KoaContext) => Promise<void> | void,
-  isPublic?: boolean,
-) => void;
+import type { AddRoute, Api, RequestState, RouteState } from './state.ts';
 
 /** The routes and the state they share (the server's `close()` reads it). */
 export function createRoutes(owner: string, agents: unknown, options: unknown): { middleware: KoaMiddleware; state: RouteState } {
@@ -71,7 +62,7 @@ export function createRoutes(owner: string, agents: unknown, options: unknown): 
  * app.use(agentRoutes([support], { apiKeys: { 'sk-live-1': { userId: 'alice' } } }));
  * app.listen(7777, '127.0.0.1');
  */
-export function agentRoutes(agents: readonly ServedAgent[], options?: AgentRoutesOptions): KoaMiddleware {
+export function agentRoutes(agents: readonly ServedAgent[], options?: AgentRoutesOptions): Koa.Middleware {
   return createRoutes('agentRoutes()', agents, options).middleware;
 }
 

@@ -18,6 +18,12 @@ export interface ListenOptions {
   host?: string;
 }
 
+/** What `server.listen()` resolves with. */
+export interface Listening {
+  /** Where the server listens, such as `http://127.0.0.1:7777` (the port picked when you passed 0). */
+  url: string;
+}
+
 /** What `server.close(options)` takes. */
 export interface CloseOptions {
   /** How long in-flight runs may take to finish before they are cancelled, in milliseconds (default 10 000). */
@@ -49,6 +55,7 @@ export class AgentServer {
   #server: Server | undefined;
   #closed: Promise<void> | undefined;
   #onSignal: (() => void) | undefined;
+  #callback: ReturnType<Koa['callback']> | undefined;
 
   /**
    * Checks the options and builds the app; nothing listens yet. An unknown option, a wrong type or two agents with
@@ -70,6 +77,7 @@ export class AgentServer {
       use(fn);
       app.middleware.splice(app.middleware.indexOf(middleware), 1);
       app.middleware.push(middleware);
+      this.#callback = undefined;
       return app;
     }) as typeof app.use;
     this.app = app;
@@ -86,7 +94,7 @@ export class AgentServer {
    * const { url } = await server.listen({ port: 0 });
    * await fetch(`${url}/health`);
    */
-  async listen(options: ListenOptions = {}): Promise<{ url: string }> {
+  async listen(options: ListenOptions = {}): Promise<Listening> {
     const { port = 0, host = '127.0.0.1' } = checkOptions<ListenOptions>('server.listen()', options, {
       port: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? undefined : 'a port from 0 to 65535'),
       host: is.nonEmptyString,
@@ -105,7 +113,8 @@ export class AgentServer {
     const server = createServer(
       // Node's own backstop for a client that stalls while sending headers or a body; the routes time bodies out first.
       { requestTimeout: timeout + 1000, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) },
-      this.app.callback(),
+      // Composed again after each app.use(), so middleware added after listen() applies too.
+      (req, res) => (this.#callback ??= this.app.callback())(req, res),
     );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -29,6 +29,15 @@ export interface RouteState {
 /** Which error shape a route answers with. */
 export type Api = 'native' | 'openai';
 
+/** Adds one route's handler; `isPublic` skips auth and the rate limit (only `/health`). */
+export type AddRoute = (
+  method: 'get' | 'post' | 'delete',
+  path: string,
+  api: Api,
+  handler: (ctx: KoaContext) => Promise<void> | void,
+  isPublic?: boolean,
+) => void;
+
 /** The per-request fields the routes set on `ctx.state`. */
 export interface RequestState {
   /** The caller; undefined when the routes have no auth. */

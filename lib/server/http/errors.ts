@@ -32,6 +32,11 @@ export class HttpError extends Error {
   }
 }
 
+/** A 404 for an unknown agent, run or session (another user's session looks the same). */
+export function notFound(what: string, id: string, hint = ''): HttpError {
+  return new HttpError(404, 'not_found', `unknown ${what} "${id.slice(0, 200)}"${hint}`);
+}
+
 /** A 400 for a request field: the message names it. */
 export function badField(field: string, expected: string): HttpError {
   return new HttpError(400, 'invalid_request_error', `field "${field}" must be ${expected}`, { param: field });

@@ -2,7 +2,6 @@
  * Server-sent events over a Koa response: the body is a stream the writer feeds, with the headers a proxy needs
  * not to buffer it (`Cache-Control: no-cache`, `X-Accel-Buffering: no`).
  */
-import { PassThrough } from 'node:stream';
 import type { Context as KoaContext } from 'koa';
 
 /** Writes `event`/`id`/`data` frames to one response. */
@@ -15,32 +14,36 @@ export interface SseWriter {
   readonly closed: boolean;
 }
 
-/** Starts an event stream as the response of `ctx`. */
+/**
+ * Starts an event stream as the response of `ctx`. The stream is written to the socket directly (`ctx.respond =
+ * false`): each frame goes out as it is sent, and a client that leaves is not reported as an error.
+ */
 export function openSse(ctx: KoaContext): SseWriter {
-  const body = new PassThrough();
+  const res = ctx.res;
   ctx.status = 200;
+  ctx.set('Content-Type', 'text/event-stream; charset=utf-8');
   ctx.set('Cache-Control', 'no-cache');
   ctx.set('X-Accel-Buffering', 'no');
-  ctx.set('Connection', 'keep-alive');
-  ctx.body = body;
-  ctx.type = 'text/event-stream; charset=utf-8';
+  ctx.respond = false;
+  res.flushHeaders();
   let ended = false;
+  const gone = () => ended || res.destroyed || res.writableEnded;
   return {
     send(data, event, id) {
-      if (ended || body.destroyed) return false;
+      if (gone()) return false;
       let frame = '';
       if (id !== undefined) frame += `id: ${id}\n`;
       if (event !== undefined) frame += `event: ${event}\n`;
-      body.write(`${frame}data: ${data}\n\n`);
+      res.write(`${frame}data: ${data}\n\n`);
       return true;
     },
     end() {
       if (ended) return;
       ended = true;
-      if (!body.destroyed) body.end();
+      if (!res.destroyed && !res.writableEnded) res.end();
     },
     get closed() {
-      return ended || body.destroyed;
+      return gone();
     },
   };
 }

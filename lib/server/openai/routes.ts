@@ -11,9 +11,8 @@ import { readJson } from '../http/body.ts';
 import { HttpError, openAIBody, runFailure } from '../http/errors.ts';
 import { checkFields, field } from '../http/fields.ts';
 import { openSse } from '../http/sse.ts';
-import type { AddRoute } from '../routes.ts';
 import { runOnce, startStream, type RunTarget } from '../runs/execute.ts';
-import { principalOf, track, type RouteState } from '../state.ts';
+import { principalOf, track, type AddRoute, type RouteState } from '../state.ts';
 import { toChatMessages } from './messages.ts';
 
 interface CompletionBody {

@@ -7,12 +7,11 @@ import type { Context as KoaContext } from 'koa';
 import type { Approval } from '../../run/resume.ts';
 import type { AgentSession, ChatMessage, Metadata, RunOutput } from '../../types.ts';
 import { readJson } from '../http/body.ts';
-import { HttpError, publicOutput } from '../http/errors.ts';
+import { notFound, publicOutput } from '../http/errors.ts';
 import { checkFields, field } from '../http/fields.ts';
 import { openSse } from '../http/sse.ts';
 import type { ServedAgent } from '../options.ts';
-import type { AddRoute } from '../routes.ts';
-import { principalOf, track, type RouteState } from '../state.ts';
+import { principalOf, track, type AddRoute, type RouteState } from '../state.ts';
 import { runOnce, startStream, type Refusal, type RunHooks, type RunTarget } from './execute.ts';
 import type { Frame } from './registry.ts';
 import type { RunStream } from '../../run/stream.ts';
@@ -159,10 +158,6 @@ async function ownSession(ctx: KoaContext, agent: ServedAgent, sessionId: string
   if (session.agentId !== agent.id || (principal !== undefined && session.userId !== principal.userId))
     throw notFound('session', sessionId);
   return session;
-}
-
-export function notFound(what: string, id: string, hint = ''): HttpError {
-  return new HttpError(404, 'not_found', `unknown ${what} "${id.slice(0, 200)}"${hint}`);
 }
 
 /** A blocked run's refusal: 200 with the refusal text and the trigger, none of the run's messages or input. */

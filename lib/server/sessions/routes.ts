@@ -6,12 +6,9 @@
 import type { Context as KoaContext } from 'koa';
 import type { SessionStore, SessionSummary } from '../../sessions/store.ts';
 import type { AgentSession } from '../../types.ts';
-import { badField } from '../http/errors.ts';
+import { badField, notFound, publicOutput } from '../http/errors.ts';
 import { queryInt } from '../http/fields.ts';
-import type { AddRoute } from '../routes.ts';
-import { notFound } from '../runs/routes.ts';
-import { principalOf, type RouteState } from '../state.ts';
-import { publicOutput } from '../http/errors.ts';
+import { principalOf, type AddRoute, type RouteState } from '../state.ts';
 
 export function sessionRoutes(state: RouteState, add: AddRoute): void {
   add('get', '/sessions', 'native', async (ctx) => {

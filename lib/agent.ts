@@ -372,10 +372,45 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
     ) as RunStream<Out>;
   }
 
+  /**
+   * What this agent is, by name only: its id, name, model id and the names of its hooks and tools, in order (no
+   * code, no configuration). A server lists it (`GET /agents`); a dashboard can show it.
+   *
+   * @example
+   * agent.describe(); // { id: 'support', name: 'support', model: 'gpt-4o-mini', preHooks: ['PIIDetectionGuardrail'], postHooks: [], tools: ['get_order'] }
+   */
+  describe(): AgentDescription {
+    const engine = this.#engine;
+    return {
+      id: this.id,
+      name: this.name,
+      model: this.model.id,
+      preHooks: engine.preHooks.map((h) => h.name),
+      postHooks: engine.postHooks.map((h) => h.name),
+      tools: [...engine.tools.byName.keys()],
+    };
+  }
+
   /** Resolves when every background hook queued so far has finished. */
   drain(): Promise<void> {
     return this.backgroundQueue.drain();
   }
+}
+
+/** What `agent.describe()` returns: the agent by name only. */
+export interface AgentDescription {
+  /** The agent's `id`. */
+  id: string;
+  /** The agent's `name`. */
+  name: string;
+  /** The model's id. */
+  model: string;
+  /** The pre-hooks' names, in order. */
+  preHooks: string[];
+  /** The post-hooks' names, in order. */
+  postHooks: string[];
+  /** The tools' names. */
+  tools: string[];
 }
 
 /** 'Support Bot' → 'support-bot': readable, and the same for every agent built with that name. */

@@ -3,7 +3,15 @@
  * writing guardrails, stores and executors live at `hookchain/guardrails`, `hookchain/sessions`,
  * `hookchain/background`, and the test kit at `hookchain/testing`.
  */
-export { Agent, type AgentOptions, type OutputSchema, type PostHook, type PreHook, type UseOptions } from './agent.ts';
+export {
+  Agent,
+  type AgentDescription,
+  type AgentOptions,
+  type OutputSchema,
+  type PostHook,
+  type PreHook,
+  type UseOptions,
+} from './agent.ts';
 export type { RunOptions } from './run/prepare.ts';
 export type { Approval, ContinueOptions } from './run/resume.ts';
 export type { RunStream } from './run/stream.ts';

@@ -72,6 +72,28 @@ describe('lib/ architecture', () => {
     }
   });
 
+  it('lets nothing outside lib/server import it, and only lib/server import koa', () => {
+    for (const [file, deps] of graph) {
+      if (file.startsWith('server/')) continue;
+      expect(
+        deps.filter((d) => d.startsWith('server/')),
+        file,
+      ).toEqual([]);
+      const source = readFileSync(join(lib, file), 'utf8');
+      expect(source.match(/from ['"](koa|@koa\/router|raw-body)['"]/g) ?? [], file).toEqual([]);
+    }
+  });
+
+  it("loads no Koa when 'hookchain' is imported", async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = `await import('hookchain'); const { createRequire } = await import('node:module'); const req = createRequire(import.meta.url); const koa = req.resolve('koa'); console.log(JSON.stringify(Object.keys(req.cache).some((k) => k === koa || k.includes('/node_modules/koa/') || k.includes('/@koa/'))));`;
+    const out = execFileSync(process.execPath, ['--conditions=hookchain-source', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toBe(false);
+  });
+
   it('keeps engine state off the context: no ctx._field anywhere in lib/', () => {
     for (const file of graph.keys()) {
       const source = readFileSync(join(lib, file), 'utf8');

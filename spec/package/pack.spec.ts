@@ -78,6 +78,8 @@ describe('npm pack', () => {
         'dist/testing/index.d.ts',
         'dist/ai-sdk/index.js',
         'dist/ai-sdk/index.d.ts',
+        'dist/server/index.js',
+        'dist/server/index.d.ts',
       ]),
     );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
@@ -91,9 +93,14 @@ describe('npm pack', () => {
       `const root = await import('hookchain');
        const testing = await import('hookchain/testing');
        const aiSdk = await import('hookchain/ai-sdk');
+       const { AgentServer } = await import('hookchain/server');
        const agent = new root.Agent({ model: new testing.OfflineModel({ reply: 'packed' }) });
        const out = await agent.run('hi');
-       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, AISdkModel: typeof aiSdk.AISdkModel, content: out.content }));`,
+       const server = new AgentServer({ agents: [agent] });
+       const { url } = await server.listen({ port: 0 });
+       const served = await (await fetch(url + '/agents/agent/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi"}' })).json();
+       await server.close();
+       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, AISdkModel: typeof aiSdk.AISdkModel, content: out.content, served: served.content }));`,
     );
     const { stdout } = await node(['esm.mjs'], project);
     expect(JSON.parse(stdout)).toEqual({
@@ -102,6 +109,7 @@ describe('npm pack', () => {
       startFakeOpenAI: 'function',
       AISdkModel: 'function',
       content: 'packed',
+      served: 'packed',
     });
   });
 
@@ -124,6 +132,7 @@ describe('npm pack', () => {
         `import { Agent, OpenAIChat, type RunOutput } from 'hookchain';
 import { OfflineModel, startFakeOpenAI } from 'hookchain/testing';
 import { AISdkModel, type AISdkLanguageModel } from 'hookchain/ai-sdk';
+import { AgentServer } from 'hookchain/server';
 
 const agent = new Agent({ model: new OfflineModel({ reply: 'hi' }) });
 export const output: Promise<RunOutput> = agent.run('x');
@@ -132,6 +141,9 @@ export const server: Promise<{ baseURL: string }> = startFakeOpenAI();
 // hookchain/ai-sdk declares the AI SDK shapes it needs itself: its types resolve without ai installed.
 export const wrap = (model: AISdkLanguageModel) => new Agent({ model: new AISdkModel(model, { temperature: 0 }) });
 // These are errors only when the real types were found: with \`any\`, the directives would be unused, and fail.
+export const served = new AgentServer({ agents: [agent], bodyLimit: '1mb' }).app;
+// @ts-expect-error busySession is 'queue' or 'reject'
+new AgentServer({ agents: [agent], busySession: 'wait' });
 // @ts-expect-error chunkSize is a number
 new OfflineModel({ chunkSize: 'big' });
 // @ts-expect-error id is required
@@ -177,6 +189,9 @@ new testing.OfflineModel({ reply: 1 });
       );
       expect(stdout).toContain(
         "Module name 'hookchain/ai-sdk' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/ai-sdk/index.d.ts'),
+      );
+      expect(stdout).toContain(
+        "Module name 'hookchain/server' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/server/index.d.ts'),
       );
     });
 

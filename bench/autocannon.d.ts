@@ -1,6 +1,6 @@
 // autocannon ships no types; this is the part of its API that bench/server.ts uses.
 declare module 'autocannon' {
-  interface Histogram {
+  export interface Histogram {
     average: number;
     mean: number;
     stddev: number;
@@ -10,7 +10,7 @@ declare module 'autocannon' {
     p90: number;
     p99: number;
   }
-  interface Options {
+  export interface Options {
     url: string;
     connections?: number;
     duration?: number;
@@ -21,7 +21,7 @@ declare module 'autocannon' {
     body?: string;
     timeout?: number;
   }
-  interface Result {
+  export interface Result {
     requests: Histogram & { total: number };
     latency: Histogram;
     duration: number;

@@ -77,7 +77,7 @@ export async function benchServer(): Promise<ServerBenchResult> {
   });
   const koa = new Koa();
   const router = new Router();
-  router.post('/agents/:agentId/runs', async (ctx) => {
+  router.post('/agents/:agentId/runs', async (ctx: Koa.Context) => {
     JSON.parse(await getRawBody(ctx.req, { limit: '1mb', encoding: 'utf8' }));
     ctx.type = 'application/json';
     ctx.body = runJson;

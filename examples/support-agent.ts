@@ -115,13 +115,12 @@ const response = await fetch(`${url}/agents/${agent.id}/runs`, {
   body: JSON.stringify({ input: 'How long does delivery take?', sessionId: 'example-http', userId: 'demo-user', stream: true }),
 });
 const events = [...(await response.text()).matchAll(/^event: (.+)$/gm)].map((m) => m[1]!);
-const grouped = events.reduce<{ type: string; n: number }[]>((out, type) => {
-  if (out.at(-1)?.type === type) out.at(-1)!.n++;
-  else out.push({ type, n: 1 });
-  return out;
-}, []);
-console.log(`SSE → POST /agents/${agent.id}/runs (stream: true), ${response.status}, run ${response.headers.get('x-run-id')}:`);
-console.log(`  ${grouped.map(({ type, n }) => (n > 1 ? `${type} ×${n}` : type)).join(' → ')}`);
+const counts = new Map<string, number>();
+for (const type of events) counts.set(type, (counts.get(type) ?? 0) + 1);
+console.log(
+  `SSE → POST /agents/${agent.id}/runs (stream: true), ${response.status}, run ${response.headers.get('x-run-id')}, ${events.length} events:`,
+);
+console.log(`  ${[...counts].map(([type, n]) => (n > 1 ? `${type} ×${n}` : type)).join(', ')}`);
 
 await server.close({ timeoutMs: 5_000 }); // in-flight runs finish, background hooks drain
 sessions.close();

@@ -103,7 +103,10 @@ function politeSignature({ runOutput }: PostHookArgs): void {
 }
 
 const logAnalytics = hook.post({ runInBackground: true, name: 'logAnalytics' })(({ runOutput, runInput }) => {
-  console.log(`  [background] analytics: run …${runOutput.runId.slice(-6)} saw input "${String(runInput.inputContent).slice(0, 60)}"`);
+  // The input is a string, or chat messages (from /v1/chat/completions): show the last one's text.
+  const input = runInput.inputContent;
+  const text = typeof input === 'string' ? input : String(input.at(-1)?.content ?? '');
+  console.log(`  [background] analytics: run …${runOutput.runId.slice(-6)} saw input "${text.slice(0, 60)}"`);
 });
 
 /** Where the example keeps its conversations: they survive a restart (run the example twice, the session keeps counting). */

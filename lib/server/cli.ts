@@ -170,7 +170,7 @@ async function load(modulePath: string): Promise<{ server: ServableServer; agent
 
 /** One line per request, written when the response has ended (streams included), so status and ms are final. */
 function requestLogger(write: (line: string) => void): Koa.Middleware {
-  return async (ctx, next) => {
+  return async (ctx: Koa.Context, next: Koa.Next) => {
     const started = performance.now();
     const res = ctx.res;
     res.once('close', () => {

@@ -62,7 +62,7 @@ describe('hookchain serve', () => {
     const cli = hookchain(['serve', FIXTURE, '--port', '0']);
     try {
       const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      expect(cli.stdout()).toContain('curl -s');
+      await cli.waitFor(/curl -s /);
 
       const health = await fetch(`${url}/health`);
       expect(health.status).toBe(200);

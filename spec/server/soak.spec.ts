@@ -17,11 +17,14 @@ import { OfflineModel } from 'hookchain/testing';
 import { describe, expect, it } from 'vitest';
 
 const TOTAL = Number(process.env['SOAK_REQUESTS'] ?? 20_000);
-const WARMUP = Math.min(2_000, Math.floor(TOTAL / 10));
+// Past the warm-up the server's bounded buffers are full (it remembers the last 2,048 runs for polling and replay).
+const WARMUP = Math.min(5_000, Math.floor(TOTAL / 4));
 const CONCURRENCY = 50;
 const BLOCKED_TEXT = 'forbidden-word';
 const CRASH_TEXT = 'crash-please';
 const REPLY = 'All good, your order ships tomorrow.';
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -88,6 +91,7 @@ describe('soak', () => {
     const failures: string[] = [];
     let completedRuns = 0;
     let rssAfterWarmup = 0;
+    let heapAfterWarmup = 0;
 
     const one = async (i: number) => {
       const kind = kindOf(i);
@@ -144,6 +148,7 @@ describe('soak', () => {
         if (i === WARMUP) {
           gc();
           rssAfterWarmup = process.memoryUsage().rss;
+          heapAfterWarmup = process.memoryUsage().heapUsed;
         }
         await one(i);
       }
@@ -160,7 +165,11 @@ describe('soak', () => {
       expect(fiveXx).toBe(scriptedCrashes);
       expect(backgroundRuns).toBe(completedRuns);
       const growth = (rssEnd - rssAfterWarmup) / rssAfterWarmup;
-      expect(growth, `RSS ${rssAfterWarmup} → ${rssEnd}`).toBeLessThan(0.1);
+      const heapEnd = process.memoryUsage().heapUsed;
+      console.log(
+        `soak: RSS ${mb(rssAfterWarmup)} → ${mb(rssEnd)} MB, heap ${mb(heapAfterWarmup)} → ${mb(heapEnd)} MB, external ${mb(process.memoryUsage().external)} MB`,
+      );
+      expect(growth, `RSS ${mb(rssAfterWarmup)} → ${mb(rssEnd)} MB (heap ${mb(heapAfterWarmup)} → ${mb(heapEnd)} MB)`).toBeLessThan(0.1);
 
       // No socket left: the client lets go of its keep-alive sockets, and the server sees none.
       client.destroy();

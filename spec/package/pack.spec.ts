@@ -8,7 +8,7 @@
  * `"dist/index.d.ts": ["dist/index.d.ts"]`: TypeScript passes the `types` path through the same mapping, and the
  * `"*"` pattern alone would turn it into `dist/dist/index.d.ts/index.d.ts`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -80,6 +80,7 @@ describe('npm pack', () => {
         'dist/ai-sdk/index.d.ts',
         'dist/server/index.js',
         'dist/server/index.d.ts',
+        'dist/server/cli.js',
       ]),
     );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
@@ -124,6 +125,42 @@ describe('npm pack', () => {
     expect(JSON.parse(stdout)).toEqual({ Agent: 'function', OfflineModel: 'function', same: true });
     expect(stderr).toBe('');
   });
+
+  it('installs the `hookchain` bin: `hookchain serve` starts from the packed build, answers, and exits 0 on SIGTERM', async () => {
+    writeFileSync(
+      join(project, 'agents.mjs'),
+      `import { Agent } from 'hookchain';
+       import { OfflineModel } from 'hookchain/testing';
+       export const agents = [new Agent({ name: 'packed', model: new OfflineModel({ reply: 'from the bin' }) })];`,
+    );
+    const bin = join(project, 'node_modules', '.bin', process.platform === 'win32' ? 'hookchain.cmd' : 'hookchain');
+    const child = spawn(bin, ['serve', 'agents.mjs', '--port', '0'], { cwd: project, env });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(stdout);
+          if (m) resolve(m[1]!);
+        });
+        void exited.then((code) => reject(new Error(`hookchain serve exited ${code}:\n${stdout}\n${stderr}`)));
+      });
+      const response = await fetch(`${url}/agents/packed/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: 'hi' }),
+      });
+      expect(await response.json()).toMatchObject({ status: 'completed', content: 'from the bin' });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stdout).toMatch(/POST \/agents\/packed\/runs 200 /);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
 
   describe('types', () => {
     beforeAll(() => {

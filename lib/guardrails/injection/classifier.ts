@@ -8,14 +8,14 @@
  * a bucket is its byte times the scale.
  */
 import { readFileSync } from 'node:fs';
-import { forEachFeature } from './features.ts';
+import { sumWeights } from './features.ts';
 
 export interface InjectionModel {
   readonly bits: number;
   readonly scale: number;
   readonly bias: number;
   /** One quantised weight per bucket. */
-  readonly weights: Int8Array;
+  readonly weights: Int8Array<ArrayBufferLike>;
 }
 
 const MAGIC = [0x48, 0x43, 0x50, 0x49]; // "HCPI"
@@ -57,24 +57,9 @@ export function shippedModel(): InjectionModel {
   return shipped;
 }
 
-/** Accumulator for `logit`: a module-level closure target, so that scoring allocates nothing per call. */
-let sum = 0;
-let count = 0;
-let weights = new Int8Array(0);
-let mask = 0;
-function add(hash: number): void {
-  const w = weights[hash & mask]!;
-  sum += hash < 0 ? -w : w;
-  count++;
-}
-
 /** The model's log-odds that `normal` (a normal form) is an injection. */
 export function logit(model: InjectionModel, normal: string): number {
-  sum = 0;
-  count = 0;
-  weights = model.weights;
-  mask = model.weights.length - 1;
-  forEachFeature(normal, add);
+  const { sum, count } = sumWeights(normal, model.weights, model.weights.length - 1);
   return count === 0 ? model.bias : model.bias + (model.scale * sum) / Math.sqrt(count);
 }
 

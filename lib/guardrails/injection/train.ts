@@ -7,7 +7,7 @@
  *
  * @internal
  */
-import { forEachFeature } from './features.ts';
+import { forEachFeature, newText } from './features.ts';
 import { encodeModel, type InjectionModel } from './classifier.ts';
 import { normalizeText } from './normalize.ts';
 
@@ -43,9 +43,9 @@ export function mulberry32(seed: number): () => number {
 }
 
 interface Encoded {
-  /** Bucket of each feature, bitwise-negated (`~bucket`) when its sign is negative. */
+  /** Each distinct bucket the text hits, bitwise-negated (`~bucket`) when its sign is negative. */
   features: Int32Array;
-  /** 1 / √(number of features). */
+  /** 1 / √(number of distinct buckets). */
   norm: number;
   label: number;
 }
@@ -67,7 +67,13 @@ export function dedupe(examples: readonly TrainingExample[]): { normal: string; 
 
 function encode(normal: string, injection: boolean, mask: number): Encoded {
   const list: number[] = [];
-  forEachFeature(normal, (hash) => list.push(hash < 0 ? ~(hash & mask) : hash & mask));
+  const { stamp, generation } = newText(mask + 1);
+  forEachFeature(normal, (hash) => {
+    const bucket = hash & mask;
+    if (stamp[bucket] === generation) return;
+    stamp[bucket] = generation;
+    list.push(hash < 0 ? ~bucket : bucket);
+  });
   const norm = list.length === 0 ? 0 : 1 / Math.sqrt(list.length);
   return { features: Int32Array.from(list), norm, label: injection ? 1 : 0 };
 }

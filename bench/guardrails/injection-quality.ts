@@ -191,10 +191,12 @@ function classifierSpeed(): Row[] {
   const rows: Row[] = [
     {
       operation: 'classifier score (normalise + features + dot product), 4 MB chat text',
+      'µs per 1 KB prompt': '',
       'MB/s': mbps(best(() => withClassifier.score(text), 5)),
     },
     {
       operation: 'classifier features + dot product only (text already normalised)',
+      'µs per 1 KB prompt': '',
       'MB/s': mbps(best(() => probability(shippedModel(), normal), 5)),
     },
   ];

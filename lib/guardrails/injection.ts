@@ -27,11 +27,6 @@ export const INJECTION_OPERATING_POINTS = Object.freeze({ strict: 0.5, balanced:
 /** A name of `INJECTION_OPERATING_POINTS`. */
 export type InjectionOperatingPoint = keyof typeof INJECTION_OPERATING_POINTS;
 
-/** What `inspect` found: a rule match, or a classifier score at or above the threshold. */
-export type InjectionFinding =
-  | { detector: 'rule'; rule: string; start: number; end: number }
-  | { detector: 'classifier'; score: number; threshold: number };
-
 /** Options of `new PromptInjectionGuardrail(options)`: the common guardrail options, the phrase list and the classifier. */
 export interface PromptInjectionGuardrailOptions extends GuardrailOptions {
   /**
@@ -156,8 +151,17 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
     return probability(shippedModel(), normalizeText(text));
   }
 
-  /** What a check of `text` as input would block on: the first rule match, else a score at or above the threshold. */
-  inspect(text: string): InjectionFinding | undefined {
+  /**
+   * What a check of `text` as input would block on: the first rule match, else a score at or above the threshold.
+   *
+   * @internal
+   */
+  inspect(
+    text: string,
+  ):
+    | { detector: 'rule'; rule: string; start: number; end: number }
+    | { detector: 'classifier'; score: number; threshold: number }
+    | undefined {
     const normal = normalizeText(text);
     const match = this.matcher.find(normal);
     if (match) return { detector: 'rule', ...match };
@@ -166,7 +170,6 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
     return score >= this.threshold ? { detector: 'classifier', score, threshold: this.threshold } : undefined;
   }
 }
-
 
 function verdictMessage(match: InjectionMatch): string {
   return `Potential prompt injection detected (rule "${match.rule}")`;

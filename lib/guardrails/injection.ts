@@ -1,13 +1,14 @@
 /**
  * `PromptInjectionGuardrail`: blocks input (pre-hook), output (post-hook) and streamed output that contains a
  * known prompt-injection or jailbreak phrase, after normalising away the usual disguises (see
- * injection/normalize.ts). It is a phrase list: it catches the common wordings and their obfuscations, not novel
- * attacks written in other words — pair it with a model-based classifier where that matters.
+ * injection/normalize.ts), and input that the shipped classifier (injection/classifier.ts, trained by
+ * `npm run train:injection`) scores at or above the threshold.
  */
 import { CheckTrigger, HookchainConfigError } from '../errors.ts';
 import { checkOptions, is, type Rule, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
 import { BaseGuardrail, GUARDRAIL_OPTION_RULES, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
+import { probability, shippedModel } from './injection/classifier.ts';
 import { InjectionMatcher, type InjectionMatch, type PatternInput } from './injection/matcher.ts';
 import { normalizeText } from './injection/normalize.ts';
 import { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
@@ -17,8 +18,24 @@ import { locationOf, readTarget, textSegments } from './text.ts';
 export { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
 export { normalizeText as normalizeForInjection } from './injection/normalize.ts';
 
-/** Options of `new PromptInjectionGuardrail(options)`: the common guardrail options plus the phrase list. */
+/**
+ * The classifier's named operating points: the probability at or above which an input is blocked. Measured on the
+ * labelled sets in docs/guardrails.md ("The injection classifier"): `strict` catches more and flags more benign
+ * prompts, `lenient` the reverse. Frozen.
+ */
+export const INJECTION_OPERATING_POINTS = Object.freeze({ strict: 0.5, balanced: 0.8, lenient: 0.95 } as const);
+/** A name of `INJECTION_OPERATING_POINTS`. */
+export type InjectionOperatingPoint = keyof typeof INJECTION_OPERATING_POINTS;
+
+/** Options of `new PromptInjectionGuardrail(options)`: the common guardrail options, the phrase list and the classifier. */
 export interface PromptInjectionGuardrailOptions extends GuardrailOptions {
+  /**
+   * The classifier's threshold on input: a probability in (0, 1], or an operating point of
+   * `INJECTION_OPERATING_POINTS`. Default `'balanced'`.
+   */
+  threshold?: number | InjectionOperatingPoint;
+  /** Run the classifier on input besides the rules. Default true; `false` leaves the rules alone (as before 0.2). */
+  classifier?: boolean;
   /** Replace the default rules with these phrases (matched on the normal form at a word start) or RegExps. */
   patterns?: PatternInput[];
   /** Add these phrases or RegExps to the defaults. */
@@ -32,29 +49,47 @@ const BUILTIN_MAX = 200;
 const OWNER = 'PromptInjectionGuardrail';
 /** Each element is checked when the rules are compiled, with its index in the message. */
 const patternList: Rule = (v) => (Array.isArray(v) ? undefined : 'an array of phrase strings or RegExps');
-const RULES: Rules = { ...GUARDRAIL_OPTION_RULES, patterns: patternList, extraPatterns: patternList, maxPatternLength: is.positiveInt };
+const threshold: Rule = (v) =>
+  (typeof v === 'number' && v > 0 && v <= 1) || (typeof v === 'string' && Object.hasOwn(INJECTION_OPERATING_POINTS, v))
+    ? undefined
+    : `a number in (0, 1] or one of ${Object.keys(INJECTION_OPERATING_POINTS)
+        .map((k) => `'${k}'`)
+        .join(', ')}`;
+const RULES: Rules = {
+  ...GUARDRAIL_OPTION_RULES,
+  patterns: patternList,
+  extraPatterns: patternList,
+  maxPatternLength: is.positiveInt,
+  threshold,
+  classifier: is.boolean,
+};
 
 /**
  * Blocks input (as a pre-hook), output (as a post-hook) and streamed output that contains a known prompt-injection
  * or jailbreak phrase ("ignore previous instructions", "developer mode"…), matched after normalisation (NFKD with
  * accents dropped, case, zero-width characters, leetspeak and look-alike letters folded, punctuation runs read as
- * one space), with `PROMPT_INJECTION` and the matched rule in `additionalData.rule`. A phrase list, not a
- * classifier: it catches the common wordings and their disguises, not novel attacks.
+ * one space); and input that the shipped classifier (a logistic regression over hashed n-grams of the same normal
+ * form) scores at or above `threshold`. The verdict carries `PROMPT_INJECTION` and, in `additionalData`, either
+ * the matched `rule` (the rules run first) or `{ detector: 'classifier', score, threshold }`; never the text.
  *
  * @example
  * const agent = new Agent({
  *   model,
- *   preHooks: [new PromptInjectionGuardrail({ extraPatterns: ['reveal your system prompt', /\bDAN mode\b/] })],
+ *   preHooks: [new PromptInjectionGuardrail({ threshold: 'strict', extraPatterns: ['reveal your system prompt', /\bDAN mode\b/] })],
  * });
  */
 export class PromptInjectionGuardrail extends BaseGuardrail {
   private readonly matcher: InjectionMatcher;
   private readonly stream: InjectionStream;
+  /** The classifier's threshold on input, or undefined when the classifier is off. */
+  readonly threshold: number | undefined;
 
   /**
    * Validates the options and compiles the patterns at once (a bad pattern throws `HookchainConfigError`).
    *
-   * @param options `patterns` to replace the defaults, `extraPatterns` to add to them; every option is optional.
+   * @param options `patterns` to replace the defaults, `extraPatterns` to add to them, `threshold` for the
+   *   classifier (default `'balanced'`), `classifier: false` to turn it off; every option is optional. The
+   *   classifier's weights are read from the package on the first check, not here.
    */
   constructor(options: PromptInjectionGuardrailOptions = {}) {
     super(options);
@@ -62,6 +97,8 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
       patterns,
       extraPatterns: extra = [],
       maxPatternLength: userMax = BUILTIN_MAX,
+      threshold: point = 'balanced',
+      classifier = true,
     } = checkOptions<PromptInjectionGuardrailOptions>(OWNER, options, RULES);
     if (patterns !== undefined && patterns.length === 0 && extra.length === 0) {
       throw new HookchainConfigError(
@@ -69,6 +106,7 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
         `${OWNER}: option "patterns" is empty, so nothing would be checked; omit it to use the defaults`,
       );
     }
+    this.threshold = classifier ? (typeof point === 'number' ? point : INJECTION_OPERATING_POINTS[point]) : undefined;
     const rules = patterns === undefined ? DEFAULT_RULES : [];
     const phrases = patterns === undefined ? [...AGNO_PHRASES, ...extra] : [...patterns, ...extra];
     this.matcher = new InjectionMatcher(rules, phrases, OWNER);
@@ -80,10 +118,21 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
     );
   }
 
+  /** Input: the rules, then the classifier. Output: the rules (the classifier was trained on prompts, not answers). */
   check(args: HookArgs): void {
+    const classify = args.phase === 'pre' && this.threshold !== undefined;
     for (const segment of textSegments(readTarget(args))) {
-      const match = this.matcher.find(normalizeText(segment.text));
+      const normal = normalizeText(segment.text);
+      const match = this.matcher.find(normal);
       if (match) this.reject(args, verdictMessage(match), verdictOptions(match, locationOf(segment)));
+      if (!classify) continue;
+      const score = probability(shippedModel(), normal);
+      if (score >= this.threshold!) {
+        this.reject(args, `Potential prompt injection detected (classifier score ${score.toFixed(3)} ≥ ${this.threshold})`, {
+          checkTrigger: CheckTrigger.PROMPT_INJECTION,
+          additionalData: { detector: 'classifier', score, threshold: this.threshold!, ...locationOf(segment) },
+        });
+      }
     }
   }
 
@@ -92,9 +141,33 @@ export class PromptInjectionGuardrail extends BaseGuardrail {
     return this.stream.check(args);
   }
 
-  /** The first match in `text` (rule name and normal-form offsets), for tools and benchmarks. */
+  /** The first rule match in `text` (rule name and normal-form offsets), for tools and benchmarks. Rules only. */
   detect(text: string): InjectionMatch | undefined {
     return this.matcher.find(normalizeText(text));
+  }
+
+  /** The classifier's probability (0–1) that `text` is an injection, whatever the threshold (reads the weights on first use). */
+  score(text: string): number {
+    return probability(shippedModel(), normalizeText(text));
+  }
+
+  /**
+   * What a check of `text` as input would block on: the first rule match, else a score at or above the threshold.
+   *
+   * @internal
+   */
+  inspect(
+    text: string,
+  ):
+    | { detector: 'rule'; rule: string; start: number; end: number }
+    | { detector: 'classifier'; score: number; threshold: number }
+    | undefined {
+    const normal = normalizeText(text);
+    const match = this.matcher.find(normal);
+    if (match) return { detector: 'rule', ...match };
+    if (this.threshold === undefined) return undefined;
+    const score = probability(shippedModel(), normal);
+    return score >= this.threshold ? { detector: 'classifier', score, threshold: this.threshold } : undefined;
   }
 }
 

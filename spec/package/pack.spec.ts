@@ -81,6 +81,7 @@ describe('npm pack', () => {
         'dist/server/index.js',
         'dist/server/index.d.ts',
         'dist/server/cli.js',
+        'dist/guardrails/injection/model/weights.bin',
       ]),
     );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
@@ -112,6 +113,18 @@ describe('npm pack', () => {
       content: 'packed',
       served: 'packed',
     });
+  });
+
+  it('scores with the injection classifier from the installed dist (its weights.bin is copied there by the build)', async () => {
+    writeFileSync(
+      join(project, 'classifier.mjs'),
+      `const { PromptInjectionGuardrail } = await import('hookchain');
+       const guard = new PromptInjectionGuardrail();
+       await guard.check({ phase: 'pre', runInput: { inputContent: 'What is the capital of France?' } });
+       console.log(JSON.stringify({ score: guard.score('What is the capital of France?') < 0.5 }));`,
+    );
+    const { stdout } = await node(['classifier.mjs'], project);
+    expect(JSON.parse(stdout)).toEqual({ score: true });
   });
 
   it('requires from CommonJS (Node 22 loads the ESM build through require)', async () => {

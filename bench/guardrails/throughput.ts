@@ -104,6 +104,57 @@ export function speed(): Row[] {
   return rows;
 }
 
+/**
+ * Streamed masking against whole-text masking on the same 1 MB of each corpus: MB/s (median of 7 alternating
+ * rounds) and the cost ratio per character. The streamed output is checked to equal the whole-text output.
+ */
+export function streamedVsWhole(): Row[] {
+  const { chat, dense } = corpora();
+  const rows: Row[] = [];
+  for (const [name, text] of [
+    ['chat text', chat],
+    ['PII-dense', dense],
+  ] as const) {
+    const part = flat(text.slice(0, 1e6));
+    if (streamedOutput(part, 16) !== mask['scanner'].mask(part, 'asterisk')) throw new Error(`streamed masking differs on ${name}`);
+    const whole: number[] = [];
+    const stream: number[] = [];
+    for (let r = 0; r < 7; r++) {
+      let t = performance.now();
+      mask['scanner'].mask(part, 'asterisk');
+      whole.push(performance.now() - t);
+      t = performance.now();
+      streamed(part, 16);
+      stream.push(performance.now() - t);
+    }
+    const w = median(whole);
+    const st = median(stream);
+    rows.push({
+      corpus: `${name} (1 MB)`,
+      'whole-text mask MB/s': (part.length / 1e3 / w).toFixed(0),
+      'streamed, 16-char deltas, MB/s': (part.length / 1e3 / st).toFixed(0),
+      'streamed / whole cost (target ≤ 3)': (st / w).toFixed(1),
+    });
+  }
+  return rows;
+}
+
+function streamedOutput(text: string, delta: number): string {
+  const runContext = {};
+  let pending = '';
+  let out = '';
+  for (let i = 0; i <= text.length; i += delta) {
+    const final = i + delta > text.length;
+    const input = pending + text.slice(i, i + delta);
+    const r = mask.checkChunk({ text: input, released: '', final, runContext: runContext as never });
+    const all = r.text ?? input;
+    const hold = final ? 0 : (r.hold ?? 0);
+    out += all.slice(0, all.length - hold);
+    pending = all.slice(all.length - hold);
+  }
+  return out;
+}
+
 /** Median of `rounds` timed runs after one untimed run (the untimed run also checks that the scan completes). */
 function medianMs(fn: () => void, rounds: number): number {
   fn();

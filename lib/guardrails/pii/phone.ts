@@ -127,7 +127,8 @@ class NationalNumbers {
     while (p < limit) {
       const from = p;
       while (p < limit && isDigit(text.charCodeAt(p))) p++;
-      if (p === limit && p < text.length && isDigit(text.charCodeAt(p))) break;
+      // A run of digit groups longer than any phone number (card groups, `1 1 1 …`) holds none.
+      if (p === limit && p < text.length && continuesRun(text, p)) return;
       // A one-digit group after the first: not how numbers are grouped (and `1 1 1 …` would make every start a try).
       if (p - from < 2 && groups > (parens ? 1 : 0)) break;
       digits += p - from;
@@ -195,6 +196,11 @@ class NationalNumbers {
     this.verdicts.set(key, ok);
     return ok;
   }
+}
+
+function continuesRun(text: string, p: number): boolean {
+  const c = text.charCodeAt(p);
+  return isDigit(c) || ((c === 32 || c === 45 || c === 46) && isDigit(text.charCodeAt(p + 1)));
 }
 
 /**

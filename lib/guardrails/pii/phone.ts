@@ -187,6 +187,9 @@ class NationalNumbers {
     const candidate = text.slice(start, end);
     let ok = false;
     for (const region of this.regions) {
+      // The default region comes from the locale unchecked (checking it would load the metadata at construction):
+      // an unknown one is skipped.
+      if (!lib.isSupportedCountry(region)) continue;
       if (lib.parsePhoneNumberFromString(candidate, region as PhoneMax.CountryCode)?.isValid()) {
         ok = true;
         break;

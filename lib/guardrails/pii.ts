@@ -7,6 +7,7 @@ import { checkOptions, is, isPlainObject, type Rules } from '../options.ts';
 import type { HookArgs } from '../types.ts';
 import { BaseGuardrail, GUARDRAIL_OPTION_RULES, type ChunkCheckArgs, type ChunkCheckResult, type GuardrailOptions } from './base.ts';
 import { compileCustomPatterns } from './pii/custom.ts';
+import { defaultRegions, isSupportedRegion } from './pii/phone.ts';
 import { PiiScanner, type MaskStyle } from './pii/scan.ts';
 import { PiiStream } from './pii/stream.ts';
 import { PII_ENTITIES, type PiiEntity, type PiiSpan } from './pii/types.ts';
@@ -27,6 +28,13 @@ export interface PIIDetectionGuardrailOptions extends GuardrailOptions {
   mask?: MaskStyle;
   /** Streams: the longest match a custom pattern may have; that many characters are held back. Default 256. */
   customPatternMaxLength?: number;
+  /**
+   * Regions (ISO 3166 alpha-2, such as `'US'`, `'GB'`, `'DE'`) whose national phone formats, written without a
+   * country code, are found: where libphonenumber-js validates the number for one of them and the context is
+   * phone-like. Default: the region of the process locale (`Intl.DateTimeFormat().resolvedOptions().locale`,
+   * `en-GB` → `['GB']`), or `['US']` when the locale names none. `[]`: no national formats.
+   */
+  regions?: string[];
 }
 
 /** One finding in a verdict: the type and where it is, never the value. */
@@ -51,7 +59,15 @@ const RULES: Rules = {
     isPlainObject(v) ? undefined : 'an object mapping a name to a pattern string or RegExp, e.g. { EMPLOYEE_ID: /EMP-\\d{6}/ }',
   mask: is.oneOf('asterisk', 'placeholder'),
   customPatternMaxLength: is.positiveInt,
+  regions: regionsRule,
 };
+
+function regionsRule(value: unknown): string | undefined {
+  const expected = "an array of ISO 3166 alpha-2 region codes that libphonenumber-js supports, e.g. ['US', 'GB']";
+  if (!Array.isArray(value)) return expected;
+  const bad: unknown = value.find((r) => typeof r !== 'string' || !isSupportedRegion(r));
+  return bad === undefined ? undefined : `${expected} (unsupported region ${JSON.stringify(bad)})`;
+}
 
 /**
  * Finds personal data — SSN, credit card (Luhn-checked), IBAN (checksum), email, IP address, phone — in the input
@@ -73,6 +89,8 @@ export class PIIDetectionGuardrail extends BaseGuardrail {
   readonly entities: readonly PiiEntity[];
   /** How masked text looks (default `'asterisk'`). */
   readonly mask: MaskStyle;
+  /** The regions whose national phone formats are found (see the `regions` option). */
+  readonly regions: readonly string[];
   private readonly scanner: PiiScanner;
   private readonly stream: PiiStream;
 
@@ -89,10 +107,12 @@ export class PIIDetectionGuardrail extends BaseGuardrail {
       entities = PII_ENTITIES,
       customPatterns,
       customPatternMaxLength = 256,
+      regions = defaultRegions(),
     } = checkOptions<PIIDetectionGuardrailOptions>(OWNER, options, RULES);
     this.maskPii = maskPii;
     this.mask = mask;
     this.entities = Object.freeze([...new Set(entities)]);
+    this.regions = Object.freeze([...new Set(regions)]);
     const custom = compileCustomPatterns(customPatterns, OWNER);
     if (this.entities.length === 0 && custom.length === 0) {
       throw new HookchainConfigError(
@@ -100,7 +120,7 @@ export class PIIDetectionGuardrail extends BaseGuardrail {
         `${OWNER}: option "entities" is empty and there are no "customPatterns", so nothing would be checked; list at least one entity`,
       );
     }
-    this.scanner = new PiiScanner(this.entities, custom);
+    this.scanner = new PiiScanner(this.entities, custom, this.regions);
     this.stream = new PiiStream({
       scanner: this.scanner,
       mask: this.maskPii ? this.mask : undefined,

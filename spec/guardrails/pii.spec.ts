@@ -345,3 +345,67 @@ describe('PIIDetectionGuardrail on disguised numbers (issue #9)', () => {
     expect(masked(text)).toBe(`call ************, card 4111${'\u200b'.repeat(17)}1111 1111 1111, ssn *********** end`);
   });
 });
+
+describe('PIIDetectionGuardrail regions: national phone formats', () => {
+  const phones = (regions: string[], text: string) =>
+    new PIIDetectionGuardrail({ regions })
+      .scan(text)
+      .filter((f) => f.type === 'PHONE')
+      .map((f) => text.slice(f.start, f.end));
+
+  it('validates the option: an array of regions libphonenumber-js supports, the bad one named', () => {
+    expect(new PIIDetectionGuardrail({ regions: ['GB', 'DE'] }).regions).toEqual(['GB', 'DE']);
+    expect(new PIIDetectionGuardrail({ regions: [] }).regions).toEqual([]);
+    for (const [bad, named] of [
+      [['GB', 'XX'], '"XX"'],
+      [['gb'], '"gb"'],
+      [['GBR'], '"GBR"'],
+      [[1], '1'],
+    ] as const) {
+      expect(() => new PIIDetectionGuardrail({ regions: bad as never }), JSON.stringify(bad)).toThrow(HookchainConfigError);
+      expect(() => new PIIDetectionGuardrail({ regions: bad as never })).toThrow(`unsupported region ${named}`);
+    }
+    expect(() => new PIIDetectionGuardrail({ regions: 'GB' as never })).toThrow(/option "regions" must be an array of ISO 3166/);
+  });
+
+  it('defaults to the region of the process locale, or US', () => {
+    const locale = new Intl.Locale(Intl.DateTimeFormat().resolvedOptions().locale).region;
+    expect(new PIIDetectionGuardrail().regions).toEqual([locale ?? 'US']);
+  });
+
+  it('masks a national number with a phone word or phone formatting', () => {
+    expect(phones(['GB'], 'Call me on 020 7946 0958 tomorrow')).toEqual(['020 7946 0958']);
+    expect(phones(['GB'], 'Mobile: 07911 123456')).toEqual(['07911 123456']);
+    expect(phones(['GB'], 'it is (020) 7946 0958')).toEqual(['(020) 7946 0958']);
+    expect(phones(['NL'], 'bel 06-10446904 als het kan')).toEqual(['06-10446904']);
+    expect(phones(['FR'], 'au 01.42.68.53.00 ou')).toEqual(['01.42.68.53.00']);
+    expect(phones(['BE'], 'at 0490 75 40 81')).toEqual(['0490 75 40 81']);
+    expect(masked('Phone: 020 7946 0958.', { regions: ['GB'] })).toBe('Phone: *************.');
+  });
+
+  it('keeps order numbers, amounts, ids, dates and zip-like digits without phone context out', () => {
+    for (const text of [
+      'order 20794609 shipped',
+      'Order #020 7946 0958',
+      'invoice 0207 946 0958',
+      'total 1 234 567 units',
+      'it costs $ 020 7946 0958',
+      'zip 90210',
+      'meet on 2024-05-12 10:30',
+      'ids 12345678 and 87654321',
+      'version 4.10.2',
+      'the 5 items at 12 each',
+    ]) {
+      expect(phones(['GB', 'DE', 'NL', 'FR', 'US'], text), text).toEqual([]);
+    }
+  });
+
+  it('a number is judged by the regions given: valid in one, not in another', () => {
+    expect(phones(['GB'], 'Phone: 020 7946 0958')).toEqual(['020 7946 0958']);
+    expect(phones(['FR'], 'Phone: 020 7946 0958')).toEqual([]);
+    expect(phones(['FR'], 'Phone: 01 42 68 53 00')).toEqual(['01 42 68 53 00']);
+    expect(phones([], 'Phone: 020 7946 0958')).toEqual([]);
+    // International numbers do not depend on regions.
+    expect(phones([], 'call +44 20 7946 0958 now')).toEqual(['+44 20 7946 0958']);
+  });
+});

@@ -9,7 +9,7 @@ import { scanEmails } from './email.ts';
 import { foldForPii, rawEnd, rawStart, type Folded } from './fold.ts';
 import { scanIbans } from './iban.ts';
 import { scanIpv4, scanIpv6 } from './ip.ts';
-import { scanPhones } from './phone.ts';
+import { phoneScanner } from './phone.ts';
 import { scanSsn } from './ssn.ts';
 import type { Emit, PiiEntity, PiiSpan } from './types.ts';
 import { PII_ENTITIES } from './types.ts';
@@ -20,26 +20,37 @@ import { PII_ENTITIES } from './types.ts';
  */
 export type MaskStyle = 'asterisk' | 'placeholder';
 
-const SCANNERS: Record<PiiEntity, ((text: string, emit: Emit) => void)[]> = {
-  SSN: [scanSsn],
-  CREDIT_CARD: [scanCards],
-  IBAN: [scanIbans],
-  EMAIL: [scanEmails],
-  IP_ADDRESS: [scanIpv4, scanIpv6],
-  PHONE: [scanPhones],
-};
+type Scan = (text: string, emit: Emit) => void;
+
+function scannersFor(entity: PiiEntity, regions: readonly string[]): Scan[] {
+  switch (entity) {
+    case 'SSN':
+      return [scanSsn];
+    case 'CREDIT_CARD':
+      return [scanCards];
+    case 'IBAN':
+      return [scanIbans];
+    case 'EMAIL':
+      return [scanEmails];
+    case 'IP_ADDRESS':
+      return [scanIpv4, scanIpv6];
+    case 'PHONE':
+      return [phoneScanner(regions)];
+  }
+}
 
 /** Every built-in entity needs a digit, `@` or `:`; text without one is skipped in a single native search. */
 const ANCHOR = /[0-9@:]/;
 
 export class PiiScanner {
-  private readonly scanners: ((text: string, emit: Emit) => void)[];
+  private readonly scanners: Scan[];
   private readonly custom: readonly CustomPattern[];
   private readonly priority = new Map<string, number>();
 
-  constructor(entities: readonly PiiEntity[], custom: readonly CustomPattern[]) {
+  /** `regions`: whose national phone formats are looked for (see phone.ts). */
+  constructor(entities: readonly PiiEntity[], custom: readonly CustomPattern[], regions: readonly string[] = []) {
     const enabled = PII_ENTITIES.filter((e) => entities.includes(e));
-    this.scanners = enabled.flatMap((e) => SCANNERS[e]);
+    this.scanners = enabled.flatMap((e) => scannersFor(e, regions));
     this.custom = custom;
     [...enabled, ...custom.map((c) => c.name)].forEach((type, i) => this.priority.set(type, i));
   }

@@ -39,7 +39,17 @@ interface StreamState {
   context: string;
   /** Offset of `context[0]` in the whole streamed output. */
   offset: number;
+  /** What the last check held back: the text that came with this call beyond it is new. */
+  held: number;
 }
+
+/**
+ * A check reads the released context and the held text again, about 200 characters, whatever the size of the
+ * delta: done for every 16-character delta, that costs 15–60× the whole-text check per character. So new text is
+ * gathered until there are `BATCH` characters of it (or the stream ends) and checked at once, which keeps the
+ * re-read to a fraction of what is checked; the price is up to `BATCH` more characters of hold-back.
+ */
+export const BATCH = 512;
 
 export interface PiiStreamOptions {
   readonly scanner: PiiScanner;
@@ -63,7 +73,8 @@ export class PiiStream {
   check(args: ChunkCheckArgs): ChunkCheckResult {
     const { scanner, mask, customMaxLength, hasCustom } = this.options;
     const key = (args.runContext as object | undefined) ?? this.fallbackKey;
-    const state = this.states.get(key) ?? { context: '', offset: 0 };
+    const state = this.states.get(key) ?? { context: '', offset: 0, held: 0 };
+    if (!args.final && args.text.length - state.held < BATCH) return { hold: args.text.length };
     // Scan only the context a candidate reaching the pending text can need: all of it near an `@` (an email spans
     // up to 318 characters) or with custom patterns, otherwise the last NUMERIC_CONTEXT (numeric candidates span
     // at most 82, plus look-behind). A run cut short at the window's start can only yield candidates too short to
@@ -94,10 +105,10 @@ export class PiiStream {
     if (args.final) this.states.delete(key);
     else {
       const all = context + window.slice(released, cut);
-      // Trimmed only once it has doubled, so the walk back over it costs O(1) per released character.
+      // Trimmed only once it has grown doubled, so the walk back over it costs O(1) per released character.
       const minimum = CONTEXT + (hasCustom ? customMaxLength : 0);
       const drop = all.length <= 2 * minimum ? 0 : Math.min(keepFrom(all, CONTEXT), all.length - minimum);
-      this.states.set(key, { context: all.slice(drop), offset: state.offset + drop });
+      this.states.set(key, { context: all.slice(drop), offset: state.offset + drop, held: whole.length - cut });
     }
     const head =
       mask === undefined || decided.length === 0 ? window.slice(released, cut) : scanner.render(window, decided, released, cut, mask);

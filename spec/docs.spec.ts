@@ -258,7 +258,7 @@ describe('documentation examples', () => {
           `${where(b)}: ${r.timedOut ? `still running after ${BLOCK_TIMEOUT_MS} ms` : `exit code ${r.code}`}\n${r.output.trim().split('\n').slice(-12).join('\n')}`,
       );
     expect(failures).toEqual([]);
-  }, 120_000);
+  }, 300_000); // ~70 examples, some starting servers; a slow shared machine needs the room
 
   it('would notice a failing example, a hanging one and one that reaches the network', async () => {
     const thrown = await runBlock('selftest-throws', `throw new Error('broken example');\n`);

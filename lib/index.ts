@@ -5,6 +5,7 @@
  */
 export { Agent, type AgentOptions, type OutputSchema, type PostHook, type PreHook, type UseOptions } from './agent.ts';
 export type { RunOptions } from './run/prepare.ts';
+export type { HookOutcome, Tracer, TracingOptions } from './tracing/types.ts';
 export type { Approval, ContinueOptions } from './run/resume.ts';
 export type { RunStream } from './run/stream.ts';
 export { hook, type ChunkHookFn, type HookOptions } from './hooks/hook.ts';

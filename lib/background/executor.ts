@@ -19,6 +19,11 @@ export interface BackgroundJob {
   readonly timeoutMs?: number | undefined;
   /** Where the job's lifecycle events go (the agent re-emits them). */
   readonly report?: BackgroundReporter | undefined;
+  /**
+   * Set when the run that produced the job was traced: its root span's context (`traceId`, `spanId`,
+   * `traceFlags`), which the job's span links to. An executor that ships jobs elsewhere may carry it along.
+   */
+  readonly spanContext?: { readonly traceId: string; readonly spanId: string; readonly traceFlags: number } | undefined;
 }
 
 /**

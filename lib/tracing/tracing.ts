@@ -37,14 +37,29 @@ export class Tracing {
   private readonly agentName: string;
   private readonly agentId: string;
   private readonly rootName: string;
+  /**
+   * The default tracer's global provider and the API's no-op provider: while no provider is registered, a run
+   * skips even the no-op root span (context lookup, span object), which would cost more than the 3% allowed.
+   */
+  private readonly proxy: Api.ProxyTracerProvider | undefined;
+  private readonly noop: Api.TracerProvider | undefined;
 
-  constructor(api: typeof Api, tracer: Api.Tracer, captureContent: boolean, agent: { name: string; id: string }) {
+  constructor(
+    api: typeof Api,
+    tracer: Api.Tracer,
+    captureContent: boolean,
+    agent: { name: string; id: string },
+    proxy?: Api.ProxyTracerProvider,
+  ) {
     this.api = api;
     this.tracer = tracer;
     this.captureContent = captureContent;
     this.agentName = agent.name;
     this.agentId = agent.id;
     this.rootName = `invoke_agent ${agent.name}`;
+    this.proxy = proxy;
+    // A fresh proxy's delegate is the API's no-op provider singleton.
+    this.noop = proxy === undefined ? undefined : new api.ProxyTracerProvider().getDelegate();
   }
 
   /**
@@ -52,13 +67,14 @@ export class Tracing {
    * records nothing (no provider registered, or sampled out): then nothing of the run is traced at all.
    */
   startRun(start: RunStart): RunTrace | undefined {
+    if (this.proxy !== undefined && this.proxy.getDelegate() === this.noop) return undefined;
     const api = this.api;
     const parent = api.context.active();
     const root = this.tracer.startSpan(
       this.rootName,
       {
         kind: SPAN_KIND_INTERNAL,
-        startTime: start.startedAt === undefined ? undefined : performance.timeOrigin + start.startedAt,
+        startTime: start.startedAt === undefined ? undefined : timeOrigin + start.startedAt,
         attributes: {
           [A.operation]: 'invoke_agent',
           [A.agentName]: this.agentName,
@@ -87,9 +103,16 @@ export function createTracing(option: unknown, owner: string, agent: { name: str
   }
   const opts = option === true ? {} : checkOptions<TracingOptions>(`${owner} option "tracing"`, option, RULES);
   const api = loadApi(owner);
-  const tracer = (opts.tracer as Api.Tracer | undefined) ?? api.trace.getTracer('hookchain', packageVersion());
-  return new Tracing(api, tracer, opts.captureContent === true, agent);
+  const captureContent = opts.captureContent === true;
+  if (opts.tracer !== undefined) return new Tracing(api, opts.tracer as Api.Tracer, captureContent, agent);
+  // `trace.getTracer()` of the global API, as the provider it comes from: the provider registered later gets the spans.
+  const provider = api.trace.getTracerProvider();
+  const tracer = provider.getTracer('hookchain', packageVersion());
+  return new Tracing(api, tracer, captureContent, agent, provider instanceof api.ProxyTracerProvider ? provider : undefined);
 }
+
+/** `performance.timeOrigin` is a getter that costs as much as a span; it never changes. */
+const timeOrigin = performance.timeOrigin;
 
 let loaded: typeof Api | undefined;
 

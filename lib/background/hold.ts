@@ -4,10 +4,10 @@
  */
 import type { CompiledHook } from '../hooks/compile.ts';
 import type { HookArgs } from '../types.ts';
-import type { BackgroundJob, BackgroundReporter } from './executor.ts';
+import type { BackgroundJob, BackgroundReporter, JobSpanContext } from './executor.ts';
 import { snapshotArgs } from './snapshot.ts';
 
-type SpanContextLike = NonNullable<BackgroundJob['spanContext']>;
+type SpanContextLike = JobSpanContext;
 
 /** One job per hook, sharing one frozen snapshot of the phase's arguments (frozen, so sharing is safe). */
 export function backgroundJobs(

@@ -9,6 +9,13 @@
  * `getTracer()`). Declared by the one method hookchain calls, so any real tracer fits.
  */
 export interface Tracer {
+  /**
+   * Starts a span (`Tracer.startSpan` of `@opentelemetry/api`).
+   *
+   * @param name The span's name.
+   * @param options Its kind, attributes, links and start time.
+   * @param context The context whose span is the parent.
+   */
   startSpan(name: string, options?: object, context?: unknown): unknown;
 }
 

@@ -26,6 +26,9 @@ import { MemorySessionStore } from './sessions/memory.ts';
 import { assertStorable } from './sessions/storable.ts';
 import { isSessionStore, type SessionStore } from './sessions/store.ts';
 import type { BaseGuardrail } from './guardrails/base.ts';
+import { tracedReporter } from './tracing/background.ts';
+import { createTracing } from './tracing/tracing.ts';
+import type { TracingOptions } from './tracing/types.ts';
 import type {
   AgentRef,
   ChatMessage,
@@ -120,6 +123,14 @@ export interface AgentOptions<
    * every check has passed; on a verdict the request is aborted. Default false. See docs/guardrails.md, "Latency".
    */
   speculative?: boolean;
+  /**
+   * OpenTelemetry spans for every run: `true`, or `{ tracer?, captureContent? }` (docs/observability.md). Needs the
+   * optional peer `@opentelemetry/api`, loaded only here. The default tracer is the global API's
+   * `trace.getTracer('hookchain', version)`, so whichever provider the app registers receives the spans; with none
+   * registered, runs cost about what they cost without tracing. Message content is recorded only with
+   * `captureContent: true`, and blocked content never. Default off.
+   */
+  tracing?: boolean | TracingOptions;
 }
 
 /** A structured-output schema (`outputSchema`): a zod 4 object schema, or a JSON Schema with `type: 'object'`. */
@@ -167,6 +178,7 @@ const AGENT_OPTIONS = {
   maxOutputRetries: is.nonNegativeInt,
   outputSchema: () => undefined, // compileObjectSchema says what is wrong
   speculative: is.boolean,
+  tracing: () => undefined, // createTracing says what is wrong
 };
 
 /**
@@ -245,6 +257,8 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
 
     const compileOptions = { allInBackground: options.runHooksInBackground === true };
     const where = `Agent "${name}"`;
+    const tracing = createTracing(options.tracing, where, this);
+    const reporter = backgroundReporterFor(this);
     const tools = toolSetup(
       checkToolList(options.tools, where),
       options.toolHooks,
@@ -258,9 +272,10 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       instructions: this.instructions,
       store: this.sessionStore,
       queue: this.backgroundQueue,
-      reporter: backgroundReporterFor(this),
+      reporter: tracing === undefined ? reporter : tracedReporter(reporter, tracing),
       logger: this.logger,
       debugMode: this.debugMode,
+      tracing,
       sessionState: options.sessionState ?? {},
       dependencies: options.dependencies ?? {},
       metadata: options.metadata ?? {},

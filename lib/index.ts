@@ -13,6 +13,7 @@ export {
   type UseOptions,
 } from './agent.ts';
 export type { RunOptions } from './run/prepare.ts';
+export type { HookOutcome, Tracer, TracingOptions } from './tracing/types.ts';
 export type { Approval, ContinueOptions } from './run/resume.ts';
 export type { RunStream } from './run/stream.ts';
 export { hook, type ChunkHookFn, type HookOptions } from './hooks/hook.ts';

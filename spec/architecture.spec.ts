@@ -2,6 +2,7 @@
  * The shape of lib/ (issue #10): one owner of a run's path, a leaf context, no import cycles (type-only imports
  * included), and no engine state on the public context.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,5 +101,37 @@ describe('lib/ architecture', () => {
       expect(source.match(/\bctx\._\w+/g) ?? [], file).toEqual([]);
       expect(source.match(/\bexecute\(ctx/g) ?? [], file).toEqual([]);
     }
+  });
+
+  it('imports @opentelemetry/* only as types: the API is loaded at run time by tracing/tracing.ts alone', () => {
+    for (const file of graph.keys()) {
+      const source = readFileSync(join(lib, file), 'utf8');
+      const values = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?!type\s)[^'"]*?['"](@opentelemetry\/[^'"]+)['"]/g)];
+      expect(
+        values.map((m) => m[1]),
+        file,
+      ).toEqual([]);
+    }
+  });
+
+  it("does not load @opentelemetry/api on import('hookchain'), only when an agent turns tracing on", () => {
+    const probe = `
+      import { createRequire } from 'node:module';
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).some((path) => path.includes('@opentelemetry'));
+      const { Agent } = await import('hookchain');
+      const { OfflineModel } = await import('hookchain/testing');
+      const before = loaded();
+      await new Agent({ model: new OfflineModel() }).run('hi');
+      const untraced = loaded();
+      new Agent({ model: new OfflineModel(), tracing: true });
+      console.log(JSON.stringify({ before, untraced, after: loaded() }));
+    `;
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', probe],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({ before: false, untraced: false, after: true });
   });
 });

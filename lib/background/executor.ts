@@ -19,6 +19,21 @@ export interface BackgroundJob {
   readonly timeoutMs?: number | undefined;
   /** Where the job's lifecycle events go (the agent re-emits them). */
   readonly report?: BackgroundReporter | undefined;
+  /**
+   * Set when the run that produced the job was traced: its root span's context (`traceId`, `spanId`,
+   * `traceFlags`), which the job's span links to. An executor that ships jobs elsewhere may carry it along.
+   */
+  readonly spanContext?: JobSpanContext | undefined;
+}
+
+/** The identity of a traced run's root span (an OpenTelemetry `SpanContext`), which its background jobs link to. */
+export interface JobSpanContext {
+  /** The trace's id: 32 lowercase hex characters. */
+  readonly traceId: string;
+  /** The span's id: 16 lowercase hex characters. */
+  readonly spanId: string;
+  /** The W3C trace flags (1: sampled). */
+  readonly traceFlags: number;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { ChunkCheckResult } from '../guardrails/base.ts';
 import { describe } from '../options.ts';
 import type { HookArgs, Next } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
-import { completed, failClosed, isThenable, started, withTimeout, type HookRun } from './run-hook.ts';
+import { completed, failClosed, isThenable, retrying, started, withTimeout, type HookRun } from './run-hook.ts';
 
 export type Layer = (ctx: Context, next: Next) => Promise<void> | void;
 
@@ -176,6 +176,7 @@ class PhaseLoop {
     if (hook.phase === 'post' && isOutputCheckError(error) && error.retry === true) {
       const again = this.run.retryOutput(error);
       if (again !== undefined) {
+        retrying(this.run, hook, error);
         if (this.run.debug) this.run.log(`hookchain: run ${this.run.runId} post-hook "${hook.name}" asked for another answer`);
         return again.then(() => {
           this.i = 0;

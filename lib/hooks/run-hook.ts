@@ -4,6 +4,7 @@
  */
 import { HookTimeoutError, errorSummary, isCheckError } from '../errors.ts';
 import type { AgentEventName, AgentEvents } from '../events/types.ts';
+import type { RunTrace } from '../tracing/run-trace.ts';
 import type { PostHookArgs, PreHookArgs } from '../types.ts';
 import type { CompiledHook } from './compile.ts';
 
@@ -40,6 +41,8 @@ export interface HookRun {
   sampled(rate: number): boolean;
   /** The run's debugMode: log each hook's duration and outcome. */
   readonly debug: boolean;
+  /** The run's spans when it is traced (`AgentOptions.tracing`); undefined otherwise, and then nothing is traced. */
+  readonly span: RunTrace | undefined;
   log(line: string): void;
   wants(event: AgentEventName): boolean;
   emit<K extends AgentEventName>(event: K, payload: AgentEvents[K]): void;
@@ -59,10 +62,12 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function started(run: HookRun, hook: CompiledHook): number {
   const event = hook.phase === 'pre' ? 'pre_hook_started' : 'post_hook_started';
   if (run.wants(event)) run.emit(event, { runId: run.runId, hookName: hook.name });
+  if (run.span !== undefined) run.span.hookStarted(hook, hook.phase);
   return run.debug ? performance.now() : 0;
 }
 
 export function completed(run: HookRun, hook: CompiledHook, t0: number): void {
+  if (run.span !== undefined) run.span.hookPassed(hook);
   if (run.debug) debugLine(run, hook, hook.phase, 'passed', t0);
   const name = hook.phase === 'pre' ? 'pre_hook_completed' : 'post_hook_completed';
   if (run.wants(name)) run.emit(name, { runId: run.runId, hookName: hook.name });
@@ -81,8 +86,11 @@ export function failClosed(
   t0?: number,
 ): undefined {
   const verdict = isCheckError(error);
+  const span = run.span;
   if (hook.shadow === true && !run.signal.aborted) {
     // A shadow check never blocks: its verdict is reported (once per run), its crash is a fail-open one.
+    // Its span says so: outcome passed (the run went on), with the verdict, its trigger and `hookchain.hook.shadow`.
+    if (span !== undefined) span.hookFailed(hook, phase, verdict ? 'passed' : 'failed_open', error, verdict ? 'shadow' : undefined);
     if (verdict) {
       if (run.debug) debugLine(run, hook, phase, `shadow verdict (${error.checkTrigger})`, t0);
       const seen = (run.shadowReported ??= new Set());
@@ -97,14 +105,21 @@ export function failClosed(
     return undefined;
   }
   if (verdict || !hook.failOpen || run.signal.aborted) {
+    if (span !== undefined) span.hookFailed(hook, phase, verdict ? 'blocked' : 'error', error);
     run.failedHook ??= hook.name;
     if (verdict) run.verdict ??= error;
     if (run.debug) debugLine(run, hook, phase, verdict ? `blocked (${error.checkTrigger})` : `failed: ${errorSummary(error).name}`, t0);
     throw error;
   }
+  if (span !== undefined) span.hookFailed(hook, phase, 'failed_open', error);
   if (run.debug) debugLine(run, hook, phase, `failed open: ${errorSummary(error).name}`, t0);
   run.emit('hook_failed', { runId: run.runId, hookName: hook.name, phase, error: errorSummary(error) });
   return undefined;
+}
+
+/** A post-hook's verdict asked for another answer: its span ends blocked (the answer was), marked as a retry. */
+export function retrying(run: HookRun, hook: CompiledHook, error: unknown): void {
+  if (run.span !== undefined) run.span.hookFailed(hook, hook.phase, 'blocked', error, 'retry');
 }
 
 function debugLine(run: HookRun, hook: Pick<CompiledHook, 'name'>, phase: string, outcome: string, t0: number | undefined): void {

@@ -49,7 +49,7 @@ export function createEngine(config: EngineConfig): Engine {
           ? undefined
           : function background_pre_hooks(ctx) {
               const run = runStateOf(ctx);
-              run.holdJobs(backgroundJobs(preBackground, run.preArgs(), run.runId, config.reporter));
+              run.holdJobs(backgroundJobs(preBackground, run.preArgs(), run.runId, config.reporter, run.span?.link()));
             },
       inner,
       terminal: model_terminal,

@@ -76,6 +76,7 @@ function step(run: RunState): Promise<ModelResponse> {
     });
   }
   run.startStep();
+  if (run.span !== undefined) run.span.modelStarted(engine.model.id, number);
   const startedAt = performance.now();
   const call: ModelCall<object, object> = { runContext: ctx as never, request, model: engine.model, step: number, attempt: 1 };
   return engine.callModel(call).then(
@@ -153,6 +154,7 @@ async function streamModel(run: RunState, call: ModelCall<object, object>): Prom
 function modelFailed(run: RunState, error: unknown): never {
   // A verdict raised by a chunk check inside the stream is not the model's failure.
   if (run.verdict === undefined && run.failedHook === undefined) run.modelFailed = true;
+  if (run.span !== undefined) run.span.modelFailed(error, run.modelFailed);
   if (run.ctx.debugMode) {
     run.engine.logger.debug(`hookchain: run ${run.runId} model ${run.answeredBy} failed: ${(error as Error)?.name ?? typeof error}`);
   }
@@ -164,6 +166,7 @@ function finishRequest(run: RunState, usage: ModelUsage | undefined, startedAt: 
   const metrics = output.metrics;
   const took = performance.now() - startedAt;
   output.model = run.answeredBy; // a fallback model may have answered instead of the agent's
+  if (run.span !== undefined) run.span.modelAnswered(run.answeredBy, usage);
   metrics.modelDurationMs = (metrics.modelDurationMs ?? 0) + took;
   if (usage !== undefined) {
     metrics.inputTokens += usage.inputTokens;

@@ -39,6 +39,16 @@ export function execute(run: RunState): Promise<RunOutput> {
     });
   }
   if (ctx.debugMode) engine.logger.debug(`hookchain: run ${run.runId} started (agent ${engine.agent.name})`);
+  if (engine.tracing !== undefined) {
+    run.span = engine.tracing.startRun({
+      runId: run.runId,
+      sessionId: ctx.session.sessionId,
+      model: engine.model.id,
+      resumed: run.resumed,
+      // A resumed run's startedAt is set back by the paused part's duration: its span starts now.
+      startedAt: run.resumed ? undefined : run.startedAt,
+    });
+  }
   const signal = ctx.signal;
   let work: Promise<void>;
   try {

@@ -100,7 +100,9 @@ function afterSave(run: RunState): RunOutput | Promise<RunOutput> {
   if (run.paused) return reportPaused(run);
   const engine = run.engine;
   // Snapshotted only now, so background post-hooks see the final, frozen output (status, metrics, answer).
-  if (engine.postBackground.length > 0) run.holdJobs(backgroundJobs(engine.postBackground, run.postArgs(), run.runId, engine.reporter));
+  if (engine.postBackground.length > 0) {
+    run.holdJobs(backgroundJobs(engine.postBackground, run.postArgs(), run.runId, engine.reporter, run.span?.link()));
+  }
   const jobs = run.jobs;
   if (jobs === undefined) return reportCompleted(run);
   run.jobs = undefined;
@@ -145,6 +147,7 @@ function flush(run: RunState, jobs: readonly BackgroundJob[], from: number): Pro
 function reportPaused(run: RunState): RunOutput {
   const output = run.ctx.output;
   run.jobs = undefined; // a paused run flushes nothing; its resume snapshots its background hooks again
+  if (run.span !== undefined) run.span.paused(output);
   if (run.wants('run_paused')) run.emit('run_paused', { runId: run.runId, pendingApprovals: output.pendingApprovals!, output });
   if (run.ctx.debugMode) {
     run.engine.logger.debug(`hookchain: run ${run.runId} paused for ${output.pendingApprovals!.length} approval(s)`);
@@ -154,6 +157,7 @@ function reportPaused(run: RunState): RunOutput {
 
 function reportCompleted(run: RunState): RunOutput {
   const output = run.ctx.output;
+  if (run.span !== undefined) run.span.completed(output, run.engine.instructions);
   if (run.wants('run_completed')) run.emit('run_completed', { runId: run.runId, output });
   if (run.ctx.debugMode) {
     run.engine.logger.debug(`hookchain: run ${run.runId} completed in ${output.metrics.durationMs.toFixed(2)} ms`);
@@ -197,6 +201,7 @@ export async function fail(run: RunState, thrown: unknown): Promise<never> {
   output.error = errorInfo(error, run);
   output.metrics.durationMs = performance.now() - run.startedAt;
   freezeOutput(output);
+  if (run.span !== undefined) run.span.failed(output, output.error, error);
   // A paused run that then failed to save is recorded as failed where its paused record would have been.
   if (run.persist || run.paused) {
     recordRun(session, output);

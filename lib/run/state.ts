@@ -18,6 +18,8 @@ import type { CompiledHook } from '../hooks/compile.ts';
 import type { Model } from '../models/model.ts';
 import type { SessionStore } from '../sessions/store.ts';
 import type { AgentRef, Logger, Metadata } from '../types.ts';
+import type { RunTrace } from '../tracing/run-trace.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 /** What a run reads of its agent's engine (implemented by `Engine` in engine.ts). */
 export interface RunEngine {
@@ -32,6 +34,8 @@ export interface RunEngine {
   readonly reporter: BackgroundReporter;
   readonly logger: Logger;
   readonly debugMode: boolean;
+  /** `AgentOptions.tracing`, when it is on. */
+  readonly tracing: Tracing | undefined;
   readonly sessionState: object;
   /** `sessionState` has no keys: a new session starts from a fresh `{}` without cloning. */
   readonly sessionStateEmpty: boolean;
@@ -140,6 +144,8 @@ export class RunState implements HookRun {
   answeredBy: string;
   shadowReported: Set<string> | undefined = undefined;
   timings: string[] | undefined = undefined;
+  /** The run's spans, when its agent traces and the run is recorded (tracing/run-trace.ts); else undefined. */
+  span: RunTrace | undefined = undefined;
   private sample = -1;
   /**
    * Speculative runs: what the model is waiting for before anything of its answer may go on (every input check

@@ -25,6 +25,8 @@ interface Inner {
   /** Set when the tool's own failure was recorded (the hooks may still replace the result after it). */
   reason: ToolFailureReason | undefined;
   cause: unknown;
+  /** The call's `execute_tool` span when the run is traced; its tool hooks' spans go under it. */
+  span: unknown;
 }
 
 /** One call's context: a class so that every call has the same shape. */
@@ -37,12 +39,12 @@ export class ToolCallContext implements ToolCall<object, object> {
   error: string | undefined = undefined;
   readonly [INNER]: Inner;
 
-  constructor(runContext: RunContext<object, object>, tool: Tool, callId: string, args: unknown, signal: AbortSignal) {
+  constructor(runContext: RunContext<object, object>, tool: Tool, callId: string, args: unknown, signal: AbortSignal, span: unknown) {
     this.runContext = runContext;
     this.toolName = tool.name;
     this.callId = callId;
     this.args = args;
-    this[INNER] = { tool, signal, reason: undefined, cause: undefined };
+    this[INNER] = { tool, signal, reason: undefined, cause: undefined, span };
   }
 }
 
@@ -111,33 +113,18 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * `next()` is stepped over (the rest of the onion still runs), as if it were not there.
  */
 function guardToolHook(fn: ToolHook<object, object>, meta: ToolHookMeta) {
-  // The common hook (neither failOpen nor bounded) gets `next` as it is: no closure per call. On a throw it only
-  // records the fail-closed verdict, and the rejection goes on up the onion.
-  if (!meta.failOpen && meta.timeoutMs === undefined) {
-    const closed = (run: RunState, error: unknown): never => {
-      failClosed(run, meta, error, 'tool');
-      throw error; // failClosed throws for a hook that is not failOpen; this line is for the type checker
-    };
-    return function tool_hook(call: ToolCallContext, next: () => Promise<void>): Promise<void> | void {
-      let result: unknown;
-      try {
-        result = fn(call as ToolCall<object, object>, next);
-      } catch (error) {
-        closed(runStateOf(call.runContext as never), error);
-      }
-      if (result instanceof Promise) return result.then(undefined, (error: unknown) => closed(runStateOf(call.runContext as never), error));
-      return undefined;
-    };
-  }
-  return function tool_hook(call: ToolCallContext, next: () => Promise<void>): Promise<void> {
+  /**
+   * The general form: a `failOpen` hook that crashed before `next()` is stepped over (the rest of the onion still
+   * runs), and a bounded one is timed. `key` is what failClosed reports (a traced call passes its own, for its span).
+   */
+  const guarded = (call: ToolCallContext, next: () => Promise<void>, key: ToolHookMeta): Promise<void> => {
     let called = false;
     const watched = () => {
       called = true;
       return next();
     };
-    // A failOpen hook that crashed before `next()` is stepped over: the rest of the onion still runs.
     const failed = (error: unknown): Promise<void> | undefined => {
-      failClosed(runStateOf(call.runContext as never), meta, error, 'tool');
+      failClosed(runStateOf(call.runContext as never), key, error, 'tool');
       return called ? undefined : next();
     };
     let result: unknown;
@@ -149,6 +136,37 @@ function guardToolHook(fn: ToolHook<object, object>, meta: ToolHookMeta) {
     if (!isThenable(result)) return RESOLVED;
     const bounded = meta.timeoutMs === undefined ? result : withTimeout(result, meta.name, meta.timeoutMs);
     return Promise.resolve(bounded).then(() => undefined, failed);
+  };
+  /** A traced run: a `hook <name>` span under the call's `execute_tool` span, one per call (calls run side by side). */
+  const traced = (call: ToolCallContext, next: () => Promise<void>, parent: unknown): Promise<void> => {
+    const trace = runStateOf(call.runContext as never).span!;
+    const key: ToolHookMeta = { name: meta.name, failOpen: meta.failOpen, timeoutMs: meta.timeoutMs };
+    trace.hookStarted(key, 'tool', parent);
+    return guarded(call, next, key).then(() => trace.hookPassed(key));
+  };
+  // The common hook (neither failOpen nor bounded) gets `next` as it is: no closure per call. On a throw it only
+  // records the fail-closed verdict, and the rejection goes on up the onion.
+  if (!meta.failOpen && meta.timeoutMs === undefined) {
+    const closed = (run: RunState, error: unknown): never => {
+      failClosed(run, meta, error, 'tool');
+      throw error; // failClosed throws for a hook that is not failOpen; this line is for the type checker
+    };
+    return function tool_hook(call: ToolCallContext, next: () => Promise<void>): Promise<void> | void {
+      const parent = call[INNER].span;
+      if (parent !== undefined) return traced(call, next, parent);
+      let result: unknown;
+      try {
+        result = fn(call as ToolCall<object, object>, next);
+      } catch (error) {
+        closed(runStateOf(call.runContext as never), error);
+      }
+      if (result instanceof Promise) return result.then(undefined, (error: unknown) => closed(runStateOf(call.runContext as never), error));
+      return undefined;
+    };
+  }
+  return function tool_hook(call: ToolCallContext, next: () => Promise<void>): Promise<void> {
+    const parent = call[INNER].span;
+    return parent !== undefined ? traced(call, next, parent) : guarded(call, next, meta);
   };
 }
 
@@ -322,6 +340,7 @@ export async function resumeToolCalls(run: RunState, callIds: readonly string[],
     record.status = 'denied';
     record.error = message;
     if (run.wants('tool_call_started')) run.emit('tool_call_started', { runId: run.runId, toolName: record.toolName, callId });
+    if (run.span !== undefined) run.span.toolRefused(record, 'denied');
     emitFailed(run, record, 'ApprovalDenied', message, 'denied');
   }
   await runItems(run, items);
@@ -358,28 +377,49 @@ function runItems(run: RunState, items: readonly Item[]): Promise<void> | void {
 function runOne(run: RunState, item: Item, signal: AbortSignal): Promise<void> | void {
   const record = item.record;
   const tool = run.engine.tools.byName.get(record.toolName)!;
-  const call = new ToolCallContext(run.ctx as never, tool, record.callId, item.args, signal);
+  const span = run.span === undefined ? undefined : run.span.toolStarted(record);
+  const call = new ToolCallContext(run.ctx as never, tool, record.callId, item.args, signal, span);
   if (run.wants('tool_call_started')) run.emit('tool_call_started', { runId: run.runId, toolName: record.toolName, callId: record.callId });
   const t0 = run.wants('tool_call_completed') ? performance.now() : -1;
   let done: Promise<void> | void;
   try {
     done = run.engine.tools.onion(call as ToolCall<object, object>);
   } catch (error) {
-    return hookFailed(run, record, error);
+    return hookFailed(run, record, error, span);
   }
-  if (done === undefined) return settleCall(run, item, call, signal, t0);
+  if (done === undefined)
+    return span === undefined ? settleCall(run, item, call, signal, t0) : tracedSettle(run, item, call, signal, t0, span);
   return done.then(
-    () => settleCall(run, item, call, signal, t0),
-    (error: unknown) => hookFailed(run, record, error),
+    () => (span === undefined ? settleCall(run, item, call, signal, t0) : tracedSettle(run, item, call, signal, t0, span)),
+    (error: unknown) => hookFailed(run, record, error, span),
   );
 }
 
 /** A tool hook's verdict or crash: the run fails closed (failClosed recorded it); the call is not answered. */
-function hookFailed(run: RunState, record: ToolCallRecord, error: unknown): never {
+function hookFailed(run: RunState, record: ToolCallRecord, error: unknown, span: unknown): never {
   const { name, message } = errorSummary(error);
   record.error = message;
   emitFailed(run, record, name, message, 'error');
+  if (span !== undefined) run.span!.toolEnded(span, record, { name, error });
   throw error;
+}
+
+/** settleCall, then the call's span ends with how it went (a tool failure the model reads is still an error there). */
+function tracedSettle(run: RunState, item: Item, call: ToolCallContext, signal: AbortSignal, t0: number, span: unknown): void {
+  try {
+    settleCall(run, item, call, signal, t0);
+  } catch (error) {
+    run.span!.toolEnded(span, item.record, { name: errorSummary(error).name, error });
+    throw error;
+  }
+  const inner = call[INNER];
+  const record = item.record;
+  if (record.status === 'completed') run.span!.toolEnded(span, record);
+  else
+    run.span!.toolEnded(span, record, {
+      name: inner.reason === 'invalid_arguments' ? 'ToolArgumentsError' : errorSummary(inner.cause).name,
+      error: inner.cause,
+    });
 }
 
 function settleCall(run: RunState, item: Item, call: ToolCallContext, signal: AbortSignal, t0: number): void {
@@ -428,6 +468,7 @@ function failBeforeOnion(run: RunState, record: ToolCallRecord, message: string)
   record.status = 'failed';
   record.error = message;
   if (run.wants('tool_call_started')) run.emit('tool_call_started', { runId: run.runId, toolName: record.toolName, callId: record.callId });
+  if (run.span !== undefined) run.span.toolRefused(record, 'invalid_arguments');
   emitFailed(run, record, 'ToolArgumentsError', message, 'invalid_arguments');
   if (run.engine.tools.toolErrors === 'fail') throw new ToolCallError(record.toolName, record.callId, 'invalid_arguments', message);
 }

@@ -17,6 +17,7 @@ import { benchSessions } from './sessions.ts';
 import { benchStreaming, benchStreamingHttp, printStreaming } from './streaming.ts';
 import { benchToolLoop, TOOL_LOOP_TITLE } from './tool-loop.ts';
 import { benchLatency, LATENCY_TITLE } from './latency.ts';
+import { benchTracing, TRACING_TITLE } from './tracing.ts';
 import { printed, printTable, setOutput, tableLines, type Row } from './harness.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -45,8 +46,17 @@ const toolLoop = await benchToolLoop();
 printTable(TOOL_LOOP_TITLE, toolLoop.rows);
 const latency = await benchLatency();
 printTable(LATENCY_TITLE, latency.rows);
-const targets: Row[] = [...core.targets, ...stack.targets, ...streamingHttp.targets, ...toolLoop.targets, ...latency.targets];
-printTable('Targets (issues #11, #12 and #15)', targets);
+const tracing = await benchTracing();
+printTable(TRACING_TITLE, tracing.rows);
+const targets: Row[] = [
+  ...core.targets,
+  ...stack.targets,
+  ...streamingHttp.targets,
+  ...toolLoop.targets,
+  ...latency.targets,
+  ...tracing.targets,
+];
+printTable('Targets (issues #11, #12, #15 and #16)', targets);
 const seconds = (performance.now() - started) / 1000;
 const loadAfter = load();
 log(

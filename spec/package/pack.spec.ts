@@ -78,6 +78,8 @@ describe('npm pack', () => {
         'dist/testing/index.d.ts',
         'dist/ai-sdk/index.js',
         'dist/ai-sdk/index.d.ts',
+        'dist/postgres/index.js',
+        'dist/postgres/index.d.ts',
       ]),
     );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
@@ -85,15 +87,16 @@ describe('npm pack', () => {
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 hookchain contributors\n/);
   });
 
-  it('imports from ESM: the root exposes Agent, hookchain/testing loads, and hookchain/ai-sdk loads without ai installed', async () => {
+  it('imports from ESM: the root exposes Agent, hookchain/testing loads, hookchain/ai-sdk loads without ai and hookchain/postgres without pg installed', async () => {
     writeFileSync(
       join(project, 'esm.mjs'),
       `const root = await import('hookchain');
        const testing = await import('hookchain/testing');
        const aiSdk = await import('hookchain/ai-sdk');
+       const postgres = await import('hookchain/postgres');
        const agent = new root.Agent({ model: new testing.OfflineModel({ reply: 'packed' }) });
        const out = await agent.run('hi');
-       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, AISdkModel: typeof aiSdk.AISdkModel, content: out.content }));`,
+       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, AISdkModel: typeof aiSdk.AISdkModel, PostgresSessionStore: typeof postgres.PostgresSessionStore, content: out.content }));`,
     );
     const { stdout } = await node(['esm.mjs'], project);
     expect(JSON.parse(stdout)).toEqual({
@@ -101,6 +104,7 @@ describe('npm pack', () => {
       OpenAIChat: 'function',
       startFakeOpenAI: 'function',
       AISdkModel: 'function',
+      PostgresSessionStore: 'function',
       content: 'packed',
     });
   });
@@ -124,6 +128,7 @@ describe('npm pack', () => {
         `import { Agent, OpenAIChat, type RunOutput } from 'hookchain';
 import { OfflineModel, startFakeOpenAI } from 'hookchain/testing';
 import { AISdkModel, type AISdkLanguageModel } from 'hookchain/ai-sdk';
+import { PostgresSessionStore, type PostgresPool } from 'hookchain/postgres';
 
 const agent = new Agent({ model: new OfflineModel({ reply: 'hi' }) });
 export const output: Promise<RunOutput> = agent.run('x');
@@ -131,6 +136,8 @@ export const chat = (baseURL: string) => new OpenAIChat({ id: 'm', baseURL, temp
 export const server: Promise<{ baseURL: string }> = startFakeOpenAI();
 // hookchain/ai-sdk declares the AI SDK shapes it needs itself: its types resolve without ai installed.
 export const wrap = (model: AISdkLanguageModel) => new Agent({ model: new AISdkModel(model, { temperature: 0 }) });
+// hookchain/postgres declares the pg pool shape it needs itself: its types resolve without pg or @types/pg.
+export const sessions = (pool: PostgresPool) => new Agent({ model: new OfflineModel(), sessionStore: new PostgresSessionStore({ pool }) });
 // These are errors only when the real types were found: with \`any\`, the directives would be unused, and fail.
 // @ts-expect-error chunkSize is a number
 new OfflineModel({ chunkSize: 'big' });
@@ -138,6 +145,8 @@ new OfflineModel({ chunkSize: 'big' });
 new OpenAIChat({});
 // @ts-expect-error maxOutputTokens is a number
 new AISdkModel({} as AISdkLanguageModel, { maxOutputTokens: 'many' });
+// @ts-expect-error schema is a string
+new PostgresSessionStore({ connectionString: 'postgres://x', schema: 1 });
 `,
       );
       writeFileSync(
@@ -167,7 +176,7 @@ new testing.OfflineModel({ reply: 1 });
       );
     });
 
-    it('type-checks hookchain, hookchain/testing and hookchain/ai-sdk under moduleResolution node10 (through typesVersions)', async () => {
+    it('type-checks hookchain, hookchain/testing, hookchain/ai-sdk and hookchain/postgres under moduleResolution node10 (through typesVersions)', async () => {
       const { stdout } = await node([tsc, '-p', 'tsconfig.node10.json', '--traceResolution'], project);
       expect(stdout).toContain(
         "Module name 'hookchain' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/index.d.ts'),
@@ -177,6 +186,10 @@ new testing.OfflineModel({ reply: 1 });
       );
       expect(stdout).toContain(
         "Module name 'hookchain/ai-sdk' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/ai-sdk/index.d.ts'),
+      );
+      expect(stdout).toContain(
+        "Module name 'hookchain/postgres' was successfully resolved to '" +
+          join(project, 'node_modules/hookchain/dist/postgres/index.d.ts'),
       );
     });
 

@@ -30,6 +30,7 @@ const ENTRIES: Record<string, string> = {
   'hookchain/testing': 'lib/testing/index.ts',
   'hookchain/ai-sdk': 'lib/ai-sdk/index.ts',
   'hookchain/server': 'lib/server/index.ts',
+  'hookchain/postgres': 'lib/postgres/index.ts',
 };
 
 interface Block {

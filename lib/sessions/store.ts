@@ -62,6 +62,17 @@ export interface SessionStore {
   delete(sessionId: string): MaybePromise<void>;
   /** A user's sessions, most recently updated first. */
   listSessions(options: ListSessionsOptions): MaybePromise<SessionSummary[]>;
+  /**
+   * Optional, for a store that several processes share: holds the session across all of them, so that their runs
+   * of one session queue instead of failing with `SessionConflictError`. The agent calls it once it has the
+   * session's turn in this process (so at most one call per store object and session is pending), before `get()`,
+   * and calls the function it resolves to after the save, on every path; the next run here waits for that
+   * function's promise. While held, another process's `lock()` of the session waits; a process that dies lets its
+   * locks go. If `signal` aborts while it waits, it rejects with a `RunAbortedError` and holds nothing. A store
+   * without it is locked in this process only (the memory store; the SQLite store, whose other processes get
+   * `SessionConflictError`).
+   */
+  lock?(sessionId: string, signal?: AbortSignal): Promise<() => MaybePromise<void>>;
 }
 
 export function isSessionStore(value: unknown): value is SessionStore {

@@ -82,6 +82,8 @@ describe('npm pack', () => {
         'dist/server/index.d.ts',
         'dist/server/cli.js',
         'dist/guardrails/injection/model/weights.bin',
+        'dist/postgres/index.js',
+        'dist/postgres/index.d.ts',
       ]),
     );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
@@ -89,20 +91,21 @@ describe('npm pack', () => {
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 hookchain contributors\n/);
   });
 
-  it('imports from ESM: the root exposes Agent, hookchain/testing loads, and hookchain/ai-sdk loads without ai installed', async () => {
+  it('imports from ESM: the root exposes Agent, hookchain/testing loads, hookchain/ai-sdk loads without ai and hookchain/postgres without pg installed', async () => {
     writeFileSync(
       join(project, 'esm.mjs'),
       `const root = await import('hookchain');
        const testing = await import('hookchain/testing');
        const aiSdk = await import('hookchain/ai-sdk');
        const { AgentServer } = await import('hookchain/server');
+       const postgres = await import('hookchain/postgres');
        const agent = new root.Agent({ model: new testing.OfflineModel({ reply: 'packed' }) });
        const out = await agent.run('hi');
        const server = new AgentServer({ agents: [agent] });
        const { url } = await server.listen({ port: 0 });
        const served = await (await fetch(url + '/agents/agent/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi"}' })).json();
        await server.close();
-       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, AISdkModel: typeof aiSdk.AISdkModel, content: out.content, served: served.content }));`,
+       console.log(JSON.stringify({ Agent: typeof root.Agent, OpenAIChat: typeof root.OpenAIChat, startFakeOpenAI: typeof testing.startFakeOpenAI, AISdkModel: typeof aiSdk.AISdkModel, PostgresSessionStore: typeof postgres.PostgresSessionStore, content: out.content, served: served.content }));`,
     );
     const { stdout } = await node(['esm.mjs'], project);
     expect(JSON.parse(stdout)).toEqual({
@@ -110,6 +113,7 @@ describe('npm pack', () => {
       OpenAIChat: 'function',
       startFakeOpenAI: 'function',
       AISdkModel: 'function',
+      PostgresSessionStore: 'function',
       content: 'packed',
       served: 'packed',
     });
@@ -183,6 +187,7 @@ describe('npm pack', () => {
 import { OfflineModel, startFakeOpenAI } from 'hookchain/testing';
 import { AISdkModel, type AISdkLanguageModel } from 'hookchain/ai-sdk';
 import { AgentServer } from 'hookchain/server';
+import { PostgresSessionStore, type PostgresPool } from 'hookchain/postgres';
 
 const agent = new Agent({ model: new OfflineModel({ reply: 'hi' }) });
 export const output: Promise<RunOutput> = agent.run('x');
@@ -190,6 +195,8 @@ export const chat = (baseURL: string) => new OpenAIChat({ id: 'm', baseURL, temp
 export const server: Promise<{ baseURL: string }> = startFakeOpenAI();
 // hookchain/ai-sdk declares the AI SDK shapes it needs itself: its types resolve without ai installed.
 export const wrap = (model: AISdkLanguageModel) => new Agent({ model: new AISdkModel(model, { temperature: 0 }) });
+// hookchain/postgres declares the pg pool shape it needs itself: its types resolve without pg or @types/pg.
+export const sessions = (pool: PostgresPool) => new Agent({ model: new OfflineModel(), sessionStore: new PostgresSessionStore({ pool }) });
 // These are errors only when the real types were found: with \`any\`, the directives would be unused, and fail.
 export const served = new AgentServer({ agents: [agent], bodyLimit: '1mb' }).app;
 // @ts-expect-error busySession is 'queue' or 'reject'
@@ -200,6 +207,8 @@ new OfflineModel({ chunkSize: 'big' });
 new OpenAIChat({});
 // @ts-expect-error maxOutputTokens is a number
 new AISdkModel({} as AISdkLanguageModel, { maxOutputTokens: 'many' });
+// @ts-expect-error schema is a string
+new PostgresSessionStore({ connectionString: 'postgres://x', schema: 1 });
 `,
       );
       writeFileSync(
@@ -229,7 +238,7 @@ new testing.OfflineModel({ reply: 1 });
       );
     });
 
-    it('type-checks hookchain, hookchain/testing and hookchain/ai-sdk under moduleResolution node10 (through typesVersions)', async () => {
+    it('type-checks hookchain, hookchain/testing, hookchain/ai-sdk and hookchain/postgres under moduleResolution node10 (through typesVersions)', async () => {
       const { stdout } = await node([tsc, '-p', 'tsconfig.node10.json', '--traceResolution'], project);
       expect(stdout).toContain(
         "Module name 'hookchain' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/index.d.ts'),
@@ -242,6 +251,8 @@ new testing.OfflineModel({ reply: 1 });
       );
       expect(stdout).toContain(
         "Module name 'hookchain/server' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/server/index.d.ts'),
+        "Module name 'hookchain/postgres' was successfully resolved to '" +
+          join(project, 'node_modules/hookchain/dist/postgres/index.d.ts'),
       );
     });
 

@@ -238,7 +238,7 @@ new testing.OfflineModel({ reply: 1 });
       );
     });
 
-    it('type-checks hookchain, hookchain/testing, hookchain/ai-sdk and hookchain/postgres under moduleResolution node10 (through typesVersions)', async () => {
+    it('type-checks hookchain, hookchain/testing, hookchain/ai-sdk, hookchain/server and hookchain/postgres under moduleResolution node10 (through typesVersions)', async () => {
       const { stdout } = await node([tsc, '-p', 'tsconfig.node10.json', '--traceResolution'], project);
       expect(stdout).toContain(
         "Module name 'hookchain' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/index.d.ts'),
@@ -251,6 +251,8 @@ new testing.OfflineModel({ reply: 1 });
       );
       expect(stdout).toContain(
         "Module name 'hookchain/server' was successfully resolved to '" + join(project, 'node_modules/hookchain/dist/server/index.d.ts'),
+      );
+      expect(stdout).toContain(
         "Module name 'hookchain/postgres' was successfully resolved to '" +
           join(project, 'node_modules/hookchain/dist/postgres/index.d.ts'),
       );

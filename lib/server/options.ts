@@ -7,6 +7,7 @@ import type { Agent } from '../agent.ts';
 import { HookchainConfigError } from '../errors.ts';
 import { checkOptions, describe, is, isPlainObject, type Rule } from '../options.ts';
 import type { CheckTrigger } from '../types.ts';
+import type { ConsoleOptions } from './console/recorder.ts';
 
 /** An agent of any state, dependencies and output types, as a server serves it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -81,8 +82,12 @@ export interface AgentServerOptions extends AgentRoutesOptions {
   allowUnauthenticated?: boolean;
   /** SIGTERM and SIGINT close the server gracefully, then exit the process (default false). */
   installSignalHandlers?: boolean;
-  /** The run console (DESIGN §12) at `/console`: not built yet, so only `false` is accepted. */
-  console?: boolean;
+  /**
+   * The run console (DESIGN §12) at `/console`, behind the server's auth: recent runs and each run's timeline, live.
+   * `true` keeps the last 200 runs and 500 events per run; `{ maxRuns, maxEventsPerRun }` sets the bounds. Default
+   * false. See docs/console.md.
+   */
+  console?: boolean | ConsoleOptions;
 }
 
 /** The route options, checked and with their defaults. */
@@ -124,7 +129,14 @@ const SERVER_RULES = {
     Array.isArray(v) && v.length > 0 && v.every((a) => isAgent(a) === undefined) ? undefined : 'a non-empty array of Agent instances',
   allowUnauthenticated: is.boolean,
   installSignalHandlers: is.boolean,
-  console: (v: unknown) => (v === false ? undefined : 'false: the run console (DESIGN §12) is not built yet; remove the option'),
+  console: (v: unknown) =>
+    typeof v === 'boolean' ||
+    (isPlainObject(v) &&
+      Object.keys(v).every((k) => k === 'maxRuns' || k === 'maxEventsPerRun') &&
+      (v['maxRuns'] === undefined || is.positiveInt(v['maxRuns']) === undefined) &&
+      (v['maxEventsPerRun'] === undefined || is.positiveInt(v['maxEventsPerRun']) === undefined))
+      ? undefined
+      : 'true, false, or { maxRuns?: a positive integer, maxEventsPerRun?: a positive integer }',
 };
 
 /** Checks `new AgentServer()`'s options; throws a `HookchainConfigError` naming the fix. */

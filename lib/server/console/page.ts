@@ -20,7 +20,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   header h1 { font-size: 16px; margin: 0; }
   header .live { font-size: 12px; color: #8b949e; }
   header .live.on { color: #7ee787; }
-  main { display: grid; grid-template-columns: minmax(360px, 1fr) 2fr; gap: 16px; padding: 16px; }
+  main { display: grid; grid-template-columns: minmax(440px, 1fr) 2fr; gap: 16px; padding: 16px; }
   section { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 12px; min-width: 0; }
   h2 { font-size: 14px; margin: 0 0 8px; }
   table { border-collapse: collapse; width: 100%; }
@@ -30,6 +30,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   tr.run:hover { background: #f3f4f6; }
   tr.run.selected { background: #ddf4ff; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.blocked-by { white-space: normal; }
   .status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; color: #fff; background: var(--running); }
   .status.completed, .status.paused { background: var(--passed); }
   .status.blocked { background: var(--blocked); }
@@ -38,7 +39,9 @@ export const CONSOLE_PAGE = `<!doctype html>
   .timeline { position: relative; }
   .axis, .lane { display: grid; grid-template-columns: 180px 1fr; align-items: center; }
   .axis .scale { position: relative; height: 18px; border-bottom: 1px solid #d0d7de; font-size: 11px; color: #57606a; }
-  .axis .tick { position: absolute; bottom: 2px; transform: translateX(-50%); }
+  .axis .tick { position: absolute; bottom: 2px; transform: translateX(-50%); white-space: nowrap; }
+  .axis .tick:first-child { transform: none; }
+  .axis .tick:last-child { transform: translateX(-100%); }
   .lane { height: 24px; }
   .lane .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 12px; padding-right: 8px; }
   .lane .name .kind { color: #57606a; }
@@ -53,6 +56,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   .trigger { position: absolute; top: 4px; font-size: 11px; line-height: 16px; padding-left: 6px; white-space: nowrap; font-weight: 600; }
   .trigger.blocked { color: var(--blocked); }
   .trigger.shadow { color: var(--shadow); }
+  .trigger.inside { color: #fff; transform: translateX(-100%); padding: 0 6px 0 0; }
   .legend { display: flex; gap: 12px; margin-top: 10px; font-size: 12px; color: #57606a; flex-wrap: wrap; }
   .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
   .meta { font-size: 12px; color: #57606a; margin-bottom: 8px; }
@@ -91,7 +95,7 @@ export const CONSOLE_PAGE = `<!doctype html>
     if (text !== undefined) node.textContent = text;
     return node;
   };
-  const ms = (v) => (v >= 1000 ? (v / 1000).toFixed(2) + ' s' : (v < 10 ? v.toFixed(1) : Math.round(v)) + ' ms');
+  const ms = (v) => (v >= 1000 ? (v / 1000).toFixed(2) + ' s' : (v === 0 ? 0 : v < 10 ? v.toFixed(1) : Math.round(v)) + ' ms');
   const KIND = { run: 'run', pre_hook: 'pre-hook', post_hook: 'post-hook', model: 'model', tool: 'tool', background: 'background' };
 
   function renderRuns() {
@@ -99,7 +103,7 @@ export const CONSOLE_PAGE = `<!doctype html>
     const rows = [...runs.values()].sort((a, b) => b.startedAt - a.startedAt);
     body.replaceChildren(...rows.map((r) => {
       const tr = el('tr', { class: 'run' + (r.runId === selected ? ' selected' : ''), 'data-run-id': r.runId, 'data-status': r.status });
-      tr.append(el('td', {}, new Date(r.startedAt).toLocaleTimeString()), el('td', { class: 'agent' }, r.agentName || r.agentId));
+      tr.append(el('td', {}, new Date(r.startedAt).toLocaleTimeString([], { hour12: false })), el('td', { class: 'agent' }, r.agentName || r.agentId));
       const status = el('td'); status.append(el('span', { class: 'status ' + r.status }, r.status)); tr.append(status);
       tr.append(el('td', { class: 'num duration' }, r.status === 'running' ? '…' : ms(r.durationMs)));
       const by = r.blockedBy ? [r.blockedBy.hookName, r.blockedBy.checkTrigger].filter(Boolean).join(' · ') : '';
@@ -147,8 +151,10 @@ export const CONSOLE_PAGE = `<!doctype html>
       bar.style.width = Math.max(0, pct(stop - b.start)) + '%';
       track.append(bar);
       if (b.checkTrigger) {
-        const label = el('span', { class: 'trigger ' + (b.outcome === 'blocked' ? 'blocked' : 'shadow') }, b.checkTrigger);
-        label.style.left = 'min(calc(' + pct(stop) + '% + 2px), calc(100% - 12em))';
+        // After the bar when there is room; else inside its end, in white.
+        const inside = pct(stop) > 70 && pct(stop - b.start) > 25 && !b.shadow;
+        const label = el('span', { class: 'trigger ' + (b.outcome === 'blocked' ? 'blocked' : 'shadow') + (inside ? ' inside' : '') }, b.checkTrigger);
+        label.style.left = inside ? pct(stop) + '%' : 'min(calc(' + pct(stop) + '% + 2px), calc(100% - 12em))';
         track.append(label);
       }
       lane.append(name, track);

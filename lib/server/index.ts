@@ -4,5 +4,12 @@
  */
 export { AgentServer, type CloseOptions, type ListenOptions, type Listening } from './server.ts';
 export { agentRoutes } from './routes.ts';
-export type { AgentRoutesOptions, AgentServerOptions, BlockedInfo, Principal, RateLimitOptions, ServedAgent } from './options.ts';
-export type { ConsoleOptions } from './console/recorder.ts';
+export type {
+  AgentRoutesOptions,
+  AgentServerOptions,
+  BlockedInfo,
+  ConsoleOptions,
+  Principal,
+  RateLimitOptions,
+  ServedAgent,
+} from './options.ts';

@@ -7,7 +7,6 @@ import type { Agent } from '../agent.ts';
 import { HookchainConfigError } from '../errors.ts';
 import { checkOptions, describe, is, isPlainObject, type Rule } from '../options.ts';
 import type { CheckTrigger } from '../types.ts';
-import type { ConsoleOptions } from './console/recorder.ts';
 
 /** An agent of any state, dependencies and output types, as a server serves it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,6 +71,14 @@ export interface AgentRoutesOptions {
    * that stalls gets 408 and its connection is closed, so it cannot hold a slot.
    */
   requestTimeoutMs?: number;
+}
+
+/** What `console: { … }` takes. */
+export interface ConsoleOptions {
+  /** How many recent runs the console keeps; the oldest is forgotten first (default 200). */
+  maxRuns?: number;
+  /** How many events it keeps per run; later events still update the run's status (default 500). */
+  maxEventsPerRun?: number;
 }
 
 /** What `new AgentServer(options)` takes: the agents, and the route options. */

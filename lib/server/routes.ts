@@ -9,13 +9,13 @@ import type Koa from 'koa';
 import type { Context as KoaContext } from 'koa';
 
 type KoaMiddleware = Koa.Middleware;
-import { ConsoleRecorder, type ConsoleOptions } from './console/recorder.ts';
+import { ConsoleRecorder } from './console/recorder.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { createAuthenticator, type Authenticator } from './http/auth.ts';
 import { HttpError, nativeBody, openAIBody } from './http/errors.ts';
 import { fixedWindow } from './http/rate-limit.ts';
 import { openAIRoutes } from './openai/routes.ts';
-import { agentsById, resolveRouteOptions, type AgentRoutesOptions, type ServedAgent } from './options.ts';
+import { agentsById, resolveRouteOptions, type AgentRoutesOptions, type ConsoleOptions, type ServedAgent } from './options.ts';
 import { RunRegistry } from './runs/registry.ts';
 import { runRoutes } from './runs/routes.ts';
 import { sessionRoutes } from './sessions/routes.ts';

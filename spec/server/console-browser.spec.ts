@@ -69,7 +69,7 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)(`the run console in headless chromium (${
     page
       .locator(selector)
       .first()
-      .evaluate((node) => getComputedStyle(node).backgroundColor);
+      .evaluate((node) => node.ownerDocument.defaultView!.getComputedStyle(node).backgroundColor);
 
   it('lists a passing and a blocked run live, and draws the blocked run and the passing run as coloured bars', async () => {
     const agent = shopAgent();
@@ -131,7 +131,9 @@ describe.skipIf(!HAVE_CHROMIUM && !CI)(`the run console in headless chromium (${
     const label = (await trigger.boundingBox())!;
     expect(bar.width).toBeGreaterThan(2);
     const onBar = label.x < bar.x + bar.width && label.x + label.width > bar.x;
-    expect(await trigger.evaluate((node) => getComputedStyle(node).color)).toBe(onBar ? 'rgb(255, 255, 255)' : 'rgb(217, 48, 37)');
+    expect(await trigger.evaluate((node) => node.ownerDocument.defaultView!.getComputedStyle(node).color)).toBe(
+      onBar ? 'rgb(255, 255, 255)' : 'rgb(217, 48, 37)',
+    );
     await page.screenshot({ path: new URL('blocked-run.png', OUT).pathname });
 
     // The passing run: hooks, the model twice around the tool call, post-hooks and the background hook after it.

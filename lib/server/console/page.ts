@@ -30,7 +30,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   tr.run:hover { background: #f3f4f6; }
   tr.run.selected { background: #ddf4ff; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  td.blocked-by { white-space: normal; }
+  td.blocked-by { white-space: normal; overflow-wrap: anywhere; }
   .status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; color: #fff; background: var(--running); }
   .status.completed, .status.paused { background: var(--passed); }
   .status.blocked { background: var(--blocked); }

@@ -6,15 +6,7 @@
  * kept); the run's summary (status, duration, blocked-by) stays exact either way.
  */
 import type { AgentEventName, AgentEvents } from '../../events/types.ts';
-import type { ServedAgent } from '../options.ts';
-
-/** What `console: { … }` takes. */
-export interface ConsoleOptions {
-  /** How many recent runs the console keeps; the oldest is forgotten first (default 200). */
-  maxRuns?: number;
-  /** How many events it keeps per run; later events still update the run's status (default 500). */
-  maxEventsPerRun?: number;
-}
+import type { ConsoleOptions, ServedAgent } from '../options.ts';
 
 /** A run's status as the console shows it. */
 export type ConsoleRunStatus = 'running' | 'completed' | 'blocked' | 'error' | 'cancelled' | 'paused';

@@ -2,7 +2,7 @@
 /**
  * `hookchain serve <module> [--port 7777] [--host 127.0.0.1]`: the package's `bin`. Loads a module (a path relative
  * to the current directory) that exports `agents` (an array of `Agent`) or `server` (an `AgentServer`), serves it,
- * prints the URL it listens on and one line per request (method, path, status, ms, run id), and on SIGTERM or
+ * prints the URL it listens on (and the run console's, when it is on) and one line per request (method, path, status, ms, run id), and on SIGTERM or
  * SIGINT closes gracefully (in-flight runs finish, background hooks drain) and exits 0.
  *
  * Exit codes: 0 after a graceful close (and for `--help`), 2 for a usage error (bad flag, bad port, a module that
@@ -30,6 +30,8 @@ Serves the agents of <module> over HTTP with hookchain/server until SIGTERM or C
                        \`allowUnauthenticated: true\`)
   --shutdown-timeout <ms>
                        how long in-flight runs get to finish on SIGTERM/SIGINT (default 10000)
+  --no-console         do not serve the run console at /console (on by default when <module> exports \`agents\`;
+                       a \`server\` export decides for itself with its \`console\` option)
   -h, --help           this text
   -v, --version        the hookchain version
 
@@ -41,6 +43,8 @@ interface ServeArgs {
   port: number;
   host: string;
   shutdownTimeoutMs: number;
+  /** Serve the run console (DESIGN §12) on a server built from `agents`. */
+  console: boolean;
 }
 
 /** A usage error: printed with a hint, exit code 2. */
@@ -56,6 +60,7 @@ interface ServableServer {
   listen(options: { port?: number; host?: string }): Promise<{ url: string }>;
   close(options?: { timeoutMs?: number }): Promise<unknown>;
   server?: Server;
+  consolePath?: string | undefined;
 }
 
 function parse(argv: string[]): ServeArgs | 'help' | 'version' {
@@ -64,11 +69,13 @@ function parse(argv: string[]): ServeArgs | 'help' | 'version' {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
+      allowNegative: true,
       strict: true,
       options: {
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        console: { type: 'boolean', default: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -97,7 +104,7 @@ function parse(argv: string[]): ServeArgs | 'help' | 'version' {
     2_147_483_647,
     'milliseconds, such as 10000',
   );
-  return { module, port, host, shutdownTimeoutMs };
+  return { module, port, host, shutdownTimeoutMs, console: values.console !== false };
 }
 
 function integer(text: string, flag: string, max: number, expected: string): number {
@@ -121,7 +128,7 @@ function isServer(value: unknown): value is ServableServer {
   );
 }
 
-async function load(modulePath: string): Promise<{ server: ServableServer; agentIds: string[] | undefined }> {
+async function load(modulePath: string, withConsole: boolean): Promise<{ server: ServableServer; agentIds: string[] | undefined }> {
   const file = resolve(process.cwd(), modulePath);
   if (!existsSync(file)) {
     throw new UsageError(`hookchain serve: module not found: ${file} (the path is relative to the current directory, ${process.cwd()})`);
@@ -164,7 +171,7 @@ async function load(modulePath: string): Promise<{ server: ServableServer; agent
     );
   }
   // The server validates the agents (and says which one is wrong).
-  const built = new AgentServer({ agents, installSignalHandlers: false });
+  const built = new AgentServer({ agents, installSignalHandlers: false, console: withConsole });
   return { server: built, agentIds: agents.map((a: { id?: unknown }) => String(a.id)) };
 }
 
@@ -229,7 +236,7 @@ export async function main(argv: string[]): Promise<void> {
 
   let loaded;
   try {
-    loaded = await load(args.module);
+    loaded = await load(args.module, args.console);
   } catch (error) {
     if (error instanceof HookchainConfigError) {
       console.error(error.message);
@@ -262,6 +269,10 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   console.log(`hookchain serve: listening on ${url}${agentIds === undefined ? '' : ` (agents: ${agentIds.join(', ')})`}`);
+  if (server.consolePath !== undefined) {
+    const hint = agentIds === undefined ? ` (with apiKeys, open it once as ${url}${server.consolePath}?key=<key>)` : '';
+    console.log(`run console: ${url}${server.consolePath}${hint}`);
+  }
   if (agentIds !== undefined) console.log(tryLines(url, agentIds));
   console.log('Ctrl-C (SIGINT) or SIGTERM stops it gracefully.');
 

@@ -4,4 +4,12 @@
  */
 export { AgentServer, type CloseOptions, type ListenOptions, type Listening } from './server.ts';
 export { agentRoutes } from './routes.ts';
-export type { AgentRoutesOptions, AgentServerOptions, BlockedInfo, Principal, RateLimitOptions, ServedAgent } from './options.ts';
+export type {
+  AgentRoutesOptions,
+  AgentServerOptions,
+  BlockedInfo,
+  ConsoleOptions,
+  Principal,
+  RateLimitOptions,
+  ServedAgent,
+} from './options.ts';

@@ -73,6 +73,14 @@ export interface AgentRoutesOptions {
   requestTimeoutMs?: number;
 }
 
+/** What `console: { … }` takes. */
+export interface ConsoleOptions {
+  /** How many recent runs the console keeps; the oldest is forgotten first (default 200). */
+  maxRuns?: number;
+  /** How many events it keeps per run; later events still update the run's status (default 500). */
+  maxEventsPerRun?: number;
+}
+
 /** What `new AgentServer(options)` takes: the agents, and the route options. */
 export interface AgentServerOptions extends AgentRoutesOptions {
   /** The agents to serve, by their `id` (two agents with one id are refused). Required. */
@@ -81,8 +89,12 @@ export interface AgentServerOptions extends AgentRoutesOptions {
   allowUnauthenticated?: boolean;
   /** SIGTERM and SIGINT close the server gracefully, then exit the process (default false). */
   installSignalHandlers?: boolean;
-  /** The run console (DESIGN §12) at `/console`: not built yet, so only `false` is accepted. */
-  console?: boolean;
+  /**
+   * The run console (DESIGN §12) at `/console`, behind the server's auth: recent runs and each run's timeline, live.
+   * `true` keeps the last 200 runs and 500 events per run; `{ maxRuns, maxEventsPerRun }` sets the bounds. Default
+   * false. See docs/console.md.
+   */
+  console?: boolean | ConsoleOptions;
 }
 
 /** The route options, checked and with their defaults. */
@@ -124,7 +136,14 @@ const SERVER_RULES = {
     Array.isArray(v) && v.length > 0 && v.every((a) => isAgent(a) === undefined) ? undefined : 'a non-empty array of Agent instances',
   allowUnauthenticated: is.boolean,
   installSignalHandlers: is.boolean,
-  console: (v: unknown) => (v === false ? undefined : 'false: the run console (DESIGN §12) is not built yet; remove the option'),
+  console: (v: unknown) =>
+    typeof v === 'boolean' ||
+    (isPlainObject(v) &&
+      Object.keys(v).every((k) => k === 'maxRuns' || k === 'maxEventsPerRun') &&
+      (v['maxRuns'] === undefined || is.positiveInt(v['maxRuns']) === undefined) &&
+      (v['maxEventsPerRun'] === undefined || is.positiveInt(v['maxEventsPerRun']) === undefined))
+      ? undefined
+      : 'true, false, or { maxRuns?: a positive integer, maxEventsPerRun?: a positive integer }',
 };
 
 /** Checks `new AgentServer()`'s options; throws a `HookchainConfigError` naming the fix. */

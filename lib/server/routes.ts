@@ -9,18 +9,28 @@ import type Koa from 'koa';
 import type { Context as KoaContext } from 'koa';
 
 type KoaMiddleware = Koa.Middleware;
-import { createAuthenticator } from './http/auth.ts';
+import { ConsoleRecorder } from './console/recorder.ts';
+import { consoleRoutes } from './console/routes.ts';
+import { createAuthenticator, type Authenticator } from './http/auth.ts';
 import { HttpError, nativeBody, openAIBody } from './http/errors.ts';
 import { fixedWindow } from './http/rate-limit.ts';
 import { openAIRoutes } from './openai/routes.ts';
-import { agentsById, resolveRouteOptions, type AgentRoutesOptions, type ServedAgent } from './options.ts';
+import { agentsById, resolveRouteOptions, type AgentRoutesOptions, type ConsoleOptions, type ServedAgent } from './options.ts';
 import { RunRegistry } from './runs/registry.ts';
 import { runRoutes } from './runs/routes.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import type { AddRoute, Api, RequestState, RouteState } from './state.ts';
 
-/** The routes and the state they share (the server's `close()` reads it). */
-export function createRoutes(owner: string, agents: unknown, options: unknown): { middleware: KoaMiddleware; state: RouteState } {
+/** What `createRoutes()` builds: the middleware, the state `close()` reads, and the console when it is on. */
+export interface Routes {
+  middleware: KoaMiddleware;
+  state: RouteState;
+  /** The run console's recorder, and what ends its event streams and stops it listening; undefined when it is off. */
+  console: { recorder: ConsoleRecorder; close: () => void } | undefined;
+}
+
+/** The routes and the state they share (the server's `close()` reads it); `consoleOptions` switches the console on. */
+export function createRoutes(owner: string, agents: unknown, options: unknown, consoleOptions?: ConsoleOptions): Routes {
   const byId = agentsById(owner, agents);
   const resolved = resolveRouteOptions(owner, options);
   const state: RouteState = {
@@ -36,18 +46,31 @@ export function createRoutes(owner: string, agents: unknown, options: unknown): 
     onIdle: undefined,
   };
   const router = new Router();
-  const add: AddRoute = (method, path, api, handler, isPublic = false) => {
-    router[method](path, wrap(state, api, handler, isPublic));
+  const add: AddRoute = (method, path, api, handler, isPublic = false, auth = state.auth) => {
+    router[method](path, wrap(state, api, handler, isPublic, auth));
   };
   add('get', '/health', 'native', (ctx) => void (ctx.body = { status: 'ok' }), true);
   add('get', '/agents', 'native', (ctx) => void (ctx.body = [...byId.values()].map((agent) => agent.describe())));
   runRoutes(state, add);
   sessionRoutes(state, add);
   openAIRoutes(state, add);
+  let runConsole: Routes['console'];
+  if (consoleOptions !== undefined) {
+    const recorder = new ConsoleRecorder(consoleOptions);
+    for (const agent of byId.values()) recorder.attach(agent);
+    const endStreams = consoleRoutes(state, add, recorder);
+    runConsole = {
+      recorder,
+      close: () => {
+        endStreams();
+        recorder.detach();
+      },
+    };
+  }
   const routes = router.routes();
   const allowed = router.allowedMethods();
   const middleware: KoaMiddleware = (ctx, next) => routes(ctx as never, async () => void (await allowed(ctx as never, next)));
-  return { middleware, state };
+  return { middleware, state, console: runConsole };
 }
 
 /**
@@ -68,7 +91,13 @@ export function agentRoutes(agents: readonly ServedAgent[], options?: AgentRoute
 
 const REQUEST_ID = /^[\w.:/+=-]{1,128}$/;
 
-function wrap(state: RouteState, api: Api, handler: (ctx: KoaContext) => Promise<void> | void, isPublic: boolean): KoaMiddleware {
+function wrap(
+  state: RouteState,
+  api: Api,
+  handler: (ctx: KoaContext) => Promise<void> | void,
+  isPublic: boolean,
+  auth: Authenticator | undefined,
+): KoaMiddleware {
   return async (ctx) => {
     const given = ctx.get('x-request-id');
     ctx.set('x-request-id', REQUEST_ID.test(given) ? given : randomUUID());
@@ -79,7 +108,7 @@ function wrap(state: RouteState, api: Api, handler: (ctx: KoaContext) => Promise
     });
     try {
       if (state.closing) throw new HttpError(503, 'unavailable', 'the server is shutting down', { headers: { Connection: 'close' } });
-      const principal = isPublic || state.auth === undefined ? undefined : await state.auth(ctx);
+      const principal = isPublic || auth === undefined ? undefined : await auth(ctx);
       (ctx.state as RequestState).principal = principal;
       if (!isPublic && state.limiter !== undefined) {
         const retryAfter = state.limiter(principal === undefined ? `ip:${ctx.ip}` : `user:${principal.userId}`);

@@ -50,7 +50,10 @@ const LOOPBACK = /^(127(?:\.\d{1,3}){3}|::1|localhost|::ffff:127(?:\.\d{1,3}){3}
 export class AgentServer {
   /** The Koa application serving the routes: add your own middleware with `app.use()`. */
   readonly app: Koa;
+  /** `'/console'` when the run console is on (`console` option), else undefined: append it to the URL to open it. */
+  readonly consolePath: string | undefined;
   readonly #state: RouteState;
+  readonly #closeConsole: (() => void) | undefined;
   readonly #options: AgentServerOptions;
   #server: Server | undefined;
   #closed: Promise<void> | undefined;
@@ -65,9 +68,12 @@ export class AgentServer {
    */
   constructor(options: AgentServerOptions) {
     const o = checkServerOptions(options);
-    const { agents, allowUnauthenticated: _a, installSignalHandlers: _i, console: _c, ...routeOptions } = o;
-    const { middleware, state } = createRoutes('AgentServer', agents, routeOptions);
+    const { agents, allowUnauthenticated: _a, installSignalHandlers: _i, console: consoleOption, ...routeOptions } = o;
+    const consoleOptions = consoleOption === true ? {} : consoleOption === false ? undefined : consoleOption;
+    const { middleware, state, console: runConsole } = createRoutes('AgentServer', agents, routeOptions, consoleOptions);
     this.#state = state;
+    this.#closeConsole = runConsole?.close;
+    this.consolePath = runConsole === undefined ? undefined : '/console';
     this.#options = o;
     const app = new Koa();
     app.use(middleware);
@@ -149,6 +155,8 @@ export class AgentServer {
   async #close(timeoutMs: number): Promise<void> {
     const state = this.#state;
     state.closing = true;
+    // The console's event streams never end by themselves: end them, so only runs are waited for.
+    this.#closeConsole?.();
     if (!(await idle(state, timeoutMs))) {
       for (const controller of state.aborts) controller.abort(new Error('the server closed before the run finished'));
       await idle(state, 1000);

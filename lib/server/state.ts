@@ -29,13 +29,17 @@ export interface RouteState {
 /** Which error shape a route answers with. */
 export type Api = 'native' | 'openai';
 
-/** Adds one route's handler; `isPublic` skips auth and the rate limit (only `/health`). */
+/**
+ * Adds one route's handler; `isPublic` skips auth and the rate limit (only `/health`); `auth` replaces the routes'
+ * authenticator for this route (the console's, which also reads its cookie).
+ */
 export type AddRoute = (
   method: 'get' | 'post' | 'delete',
   path: string,
   api: Api,
   handler: (ctx: KoaContext) => Promise<void> | void,
   isPublic?: boolean,
+  auth?: Authenticator,
 ) => void;
 
 /** The per-request fields the routes set on `ctx.state`. */

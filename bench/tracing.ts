@@ -9,6 +9,7 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Agent, hook, type Model, type TracingOptions } from 'hookchain';
 import { createTracing } from '../lib/tracing/tracing.ts';
+import { ConsoleRecorder } from '../lib/server/console/recorder.ts';
 import { interleavedNs, isMain, median, printTable, target, us, type Row } from './harness.ts';
 
 const instant: Model = { id: 'instant', invoke: () => Promise.resolve({ content: 'ok', usage: { inputTokens: 1, outputTokens: 1 } }) };
@@ -84,7 +85,37 @@ export async function benchTracing(): Promise<TracingBench> {
       ifMissed: 'the check is one provider lookup and a comparison; see the whole-run rows for what the machine allowed',
     }),
   );
+  rows.push(recorderRow());
   return { rows, targets };
+}
+
+/**
+ * The run console's recorder (hookchain/server): nanoseconds per recorded event, over whole runs' worth of events
+ * (started, six hook events, model request started and completed, completed), with the default bounds, so runs are
+ * evicted as they would be on a busy server.
+ */
+function recorderRow(): Row {
+  const recorder = new ConsoleRecorder();
+  const events = 10;
+  const samples: number[] = [];
+  let id = 0;
+  for (let r = 0; r < 9; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 20_000; i++) {
+      const runId = `run-${id++}`;
+      recorder.record('run_started', { runId, agentId: 'a', agentName: 'a', sessionId: 's', userId: undefined });
+      for (const hookName of ['pii', 'injection', 'length']) {
+        recorder.record('pre_hook_started', { runId, hookName });
+        recorder.record('pre_hook_completed', { runId, hookName });
+      }
+      recorder.record('model_request_started', { runId, model: 'm', messageCount: 1, stream: false });
+      recorder.record('model_request_completed', { runId, model: 'm', durationMs: 1, inputTokens: 1, outputTokens: 1 });
+      recorder.record('run_completed', { runId, output: { status: 'completed', metrics: { durationMs: 1 } } as never });
+    }
+    samples.push(Number(process.hrtime.bigint() - t0) / (20_000 * events));
+  }
+  recorder.detach();
+  return { hooks: '—', tracing: 'run console recorder: per recorded event', 'µs/run': median(samples) / 1_000, '× off': '—' };
 }
 
 export const TRACING_TITLE = 'Tracing: run overhead with an instant model (interleaved medians)';

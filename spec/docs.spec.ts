@@ -29,6 +29,7 @@ const ENTRIES: Record<string, string> = {
   'hookchain/background': 'lib/background/index.ts',
   'hookchain/testing': 'lib/testing/index.ts',
   'hookchain/ai-sdk': 'lib/ai-sdk/index.ts',
+  'hookchain/bullmq': 'lib/bullmq/index.ts',
 };
 
 interface Block {

@@ -134,11 +134,23 @@ async function main(): Promise<void> {
   rows.push({ metric: `DrainQueue (in process), ${jobs}`, value: Math.round(await drainQueueRate()), unit: 'jobs/s', target: '', ok: '' });
   rows.push({ metric: `BullMQ, 1 worker process, ${jobs}`, value: Math.round(await bullmqRate(1)), unit: 'jobs/s', target: '', ok: '' });
   const two = await bullmqRate(2);
-  rows.push({ metric: `BullMQ, 2 worker processes, ${jobs}`, value: Math.round(two), unit: 'jobs/s', target: '≥ 5,000', ok: two >= 5_000 ? 'yes' : 'NO' });
+  rows.push({
+    metric: `BullMQ, 2 worker processes, ${jobs}`,
+    value: Math.round(two),
+    unit: 'jobs/s',
+    target: '≥ 5,000',
+    ok: two >= 5_000 ? 'yes' : 'NO',
+  });
   for (const hooks of [1, HOOKS]) {
     const { p50, p99 } = await enqueueLatency(hooks);
     rows.push({ metric: `enqueue a run pays, ${hooks} job(s) per run, p50`, value: p50, unit: 'ms', target: '', ok: '' });
-    rows.push({ metric: `enqueue a run pays, ${hooks} job(s) per run, p99`, value: p99, unit: 'ms', target: '≤ 1', ok: p99 <= 1 ? 'yes' : 'NO' });
+    rows.push({
+      metric: `enqueue a run pays, ${hooks} job(s) per run, p99`,
+      value: p99,
+      unit: 'ms',
+      target: '≤ 1',
+      ok: p99 <= 1 ? 'yes' : 'NO',
+    });
   }
   printTable('Scale-out: background hooks on BullMQ (Redis on loopback)', rows);
 }

@@ -4,12 +4,7 @@
  * docs/hooks.md describes the order and the failure rules.
  */
 import { DrainQueue } from './background/drain-queue.ts';
-import {
-  isBackgroundExecutor,
-  type BackgroundExecutor,
-  type BackgroundHookRef,
-  type BackgroundReporter,
-} from './background/executor.ts';
+import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundHookRef, type BackgroundReporter } from './background/executor.ts';
 import { HookchainConfigError, errorSummary } from './errors.ts';
 import { SafeEmitter } from './events/emitter.ts';
 import type { AgentEvents } from './events/types.ts';

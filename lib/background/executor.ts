@@ -4,6 +4,7 @@
  */
 import type { HookArgs } from '../types.ts';
 
+/** One unit of background work handed to an executor: usually a background hook call of one run. */
 export interface BackgroundJob {
   /** The hook's name, for events and errors. */
   readonly hookName: string;

@@ -4,6 +4,6 @@
  * agents. Needs `bullmq` and `ioredis` installed beside hookchain; the root package never loads this module.
  */
 export { BullMQExecutor, type BullMQExecutorOptions } from './executor.ts';
-export { createBackgroundWorker, type BackgroundWorker, type BackgroundWorkerAgent, type BackgroundWorkerOptions } from './worker.ts';
+export { createBackgroundWorker, type BackgroundWorker, type BackgroundWorkerOptions } from './worker.ts';
 export { BackgroundEnqueueError, BackgroundJobFailedError, backgroundJobId } from './errors.ts';
-export type { BackgroundJobData, JobArgs, SessionSummary } from './payload.ts';
+export type { BackgroundJobData, BackgroundWorkerAgent, JobArgs, SessionSummary } from './payload.ts';

@@ -153,13 +153,22 @@ export function toJson(value: unknown, ancestors: object[] = []): unknown {
   return out;
 }
 
-/** What the worker knows of the agent whose hook it runs. */
-export interface WorkerAgent {
+/** An agent as a worker needs it: an `Agent` built like the producers' (same `id`, same background hooks). */
+export interface BackgroundWorkerAgent {
+  /** The agent's `id`, which jobs name. */
   readonly id: string;
+  /** The agent's `name`. */
   readonly name: string;
+  /** The agent's system message. */
   readonly instructions: string | undefined;
-  readonly model: { readonly id: string };
+  /** The agent's model. */
+  readonly model: {
+    /** The model's id. */
+    readonly id: string;
+  };
+  /** Passed to the hooks as `dependencies`: the worker's own services. */
   readonly dependencies: object;
+  /** Where the worker finds a hook by phase and name. */
   readonly backgroundHooks: readonly BackgroundHookRef[];
 }
 
@@ -167,7 +176,7 @@ export interface WorkerAgent {
  * The hook's arguments on the worker, frozen like the in-process snapshot: the job's JSON data, plus the worker's
  * agent, that agent's `dependencies`, and a signal that aborts when the job times out.
  */
-export function workerArgs(data: BackgroundJobData, agent: WorkerAgent, signal: AbortSignal): HookArgs {
+export function workerArgs(data: BackgroundJobData, agent: BackgroundWorkerAgent, signal: AbortSignal): HookArgs {
   const a = data.args;
   const session = deepFreeze({ ...a.session, sessionState: a.sessionState, runs: [] });
   const runContext: Record<string, unknown> = { ...a.context };

@@ -9,11 +9,8 @@ import { HookchainConfigError } from '../errors.ts';
 import { checkOptions, is } from '../options.ts';
 import type { Logger } from '../types.ts';
 import { checkHookNames } from './names.ts';
-import { workerArgs, type BackgroundJobData, type WorkerAgent } from './payload.ts';
+import { workerArgs, type BackgroundJobData, type BackgroundWorkerAgent } from './payload.ts';
 import { DEFAULT_QUEUE, RULES, ThrottledLog } from './shared.ts';
-
-/** An agent as the worker needs it: an `Agent` built like the producer's (same `id`, same background hooks). */
-export type BackgroundWorkerAgent = WorkerAgent;
 
 /** Options of `createBackgroundWorker(options)`; `agents` and `connection` are required. */
 export interface BackgroundWorkerOptions {
@@ -51,9 +48,9 @@ export interface BackgroundWorker {
 const isAgent = (v: unknown) =>
   v !== null &&
   typeof v === 'object' &&
-  typeof (v as WorkerAgent).id === 'string' &&
-  Array.isArray((v as WorkerAgent).backgroundHooks) &&
-  typeof (v as WorkerAgent).dependencies === 'object';
+  typeof (v as BackgroundWorkerAgent).id === 'string' &&
+  Array.isArray((v as BackgroundWorkerAgent).backgroundHooks) &&
+  typeof (v as BackgroundWorkerAgent).dependencies === 'object';
 
 const WORKER_RULES = {
   ...RULES,
@@ -66,8 +63,8 @@ const WORKER_RULES = {
 };
 
 interface Registered {
-  agent: WorkerAgent;
-  hooks: Map<string, WorkerAgent['backgroundHooks'][number]>;
+  agent: BackgroundWorkerAgent;
+  hooks: Map<string, BackgroundWorkerAgent['backgroundHooks'][number]>;
 }
 
 /**

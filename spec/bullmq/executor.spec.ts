@@ -3,15 +3,10 @@
  * retries and the one failure report, drain, and the checks at construction (those need no Redis).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent, HookchainConfigError, PIIDetectionGuardrail, hook, type BackgroundJob, type PostHookArgs, type PreHookArgs } from 'hookchain';
+import { Agent, HookchainConfigError, PIIDetectionGuardrail, hook, type PostHookArgs, type PreHookArgs } from 'hookchain';
+import type { BackgroundJob } from 'hookchain/background';
 import { OfflineModel } from 'hookchain/testing';
-import {
-  BackgroundJobFailedError,
-  BullMQExecutor,
-  backgroundJobId,
-  createBackgroundWorker,
-  type BackgroundWorker,
-} from 'hookchain/bullmq';
+import { BackgroundJobFailedError, BullMQExecutor, backgroundJobId, createBackgroundWorker, type BackgroundWorker } from 'hookchain/bullmq';
 import { connection, describeRedis, queueName, sleep } from './helpers.ts';
 
 const model = () => new OfflineModel({ reply: 'Write to bob@example.com, ok?' });
@@ -27,7 +22,9 @@ describe('hookchain/bullmq checks that need no Redis', () => {
   it('validates options at once, naming the option', () => {
     expect(() => new BullMQExecutor(undefined as never)).toThrow(/options must be an object like \{ connection \}/);
     expect(() => new BullMQExecutor({} as never)).toThrow(/option "connection" is required/);
-    expect(() => new BullMQExecutor({ connection: { port: 1 }, queueName: 'a:b' })).toThrow(/"queueName" must be a non-empty string without ":"/);
+    expect(() => new BullMQExecutor({ connection: { port: 1 }, queueName: 'a:b' })).toThrow(
+      /"queueName" must be a non-empty string without ":"/,
+    );
     expect(() => new BullMQExecutor({ connection: { port: 1 }, attempts: 0 })).toThrow(/"attempts" must be a positive integer/);
     expect(() => new BullMQExecutor({ connection: { port: 1 }, backoff: { type: 'linear' } as never })).toThrow(/"backoff" must be/);
     expect(() => new BullMQExecutor({ connection: { port: 1 }, retries: 3 } as never)).toThrow(/unknown option "retries"/);
@@ -61,7 +58,9 @@ describeRedis('hookchain/bullmq with Redis', () => {
   const executor = (name: string, options: Partial<ConstructorParameters<typeof BullMQExecutor>[0]> = {}) =>
     track(new BullMQExecutor({ connection: connection(), queueName: name, ...options }));
   const worker = async (name: string, agents: Agent<object, object>[], logger?: { debug(): void; warn(...a: unknown[]): void }) =>
-    track<BackgroundWorker>(await createBackgroundWorker({ agents, connection: connection(), queueName: name, ...(logger ? { logger } : {}) }));
+    track<BackgroundWorker>(
+      await createBackgroundWorker({ agents, connection: connection(), queueName: name, ...(logger ? { logger } : {}) }),
+    );
 
   it('refuses at construction an agent whose background hook names repeat across phases', () => {
     const queue = executor(queueName('names'));
@@ -75,7 +74,15 @@ describeRedis('hookchain/bullmq with Redis', () => {
         }),
     ).toThrow(/both named "audit"/);
     // A guardrail used as a pre- and a post-hook is fine: only background hooks travel by name.
-    expect(() => new Agent({ model: model(), backgroundQueue: queue, preHooks: [new PIIDetectionGuardrail()], postHooks: [new PIIDetectionGuardrail()] })).not.toThrow();
+    expect(
+      () =>
+        new Agent({
+          model: model(),
+          backgroundQueue: queue,
+          preHooks: [new PIIDetectionGuardrail()],
+          postHooks: [new PIIDetectionGuardrail()],
+        }),
+    ).not.toThrow();
   });
 
   it('runs the hooks on a worker with the JSON snapshot, the worker’s agent and dependencies, frozen', async () => {
@@ -90,7 +97,12 @@ describeRedis('hookchain/bullmq with Redis', () => {
         preHooks: [
           new PIIDetectionGuardrail({ maskPii: true }),
           hook({ runInBackground: true, name: 'seeInput' })((a: PreHookArgs<{ cart: string[] }, typeof deps>) => {
-            seen.push({ phase: a.phase, input: a.runInput.inputContent, output: a.runContext.output?.status, frozen: Object.isFrozen(a.runInput) });
+            seen.push({
+              phase: a.phase,
+              input: a.runInput.inputContent,
+              output: a.runContext.output?.status,
+              frozen: Object.isFrozen(a.runInput),
+            });
           }),
         ],
         postHooks: [
@@ -125,15 +137,23 @@ describeRedis('hookchain/bullmq with Redis', () => {
       });
     const workerAgent = build(undefined, { side: 'worker', client: new URL('http://y') });
     const queue = executor(name);
-    const agent = build(queue).use<{ tenant: string }>(async (ctx, next) => {
-      ctx.tenant = 'acme';
-      ctx.state.trace = { id: 't1', started: new Date(0), fn: () => 1, big: 10n };
-      await next();
-    }, { outer: true });
+    const agent = build(queue).use<{ tenant: string }>(
+      async (ctx, next) => {
+        ctx.tenant = 'acme';
+        ctx.state.trace = { id: 't1', started: new Date(0), fn: () => 1, big: 10n };
+        await next();
+      },
+      { outer: true },
+    );
     const failures: string[] = [];
     agent.on('background_hook_failed', (e) => failures.push(`${e.hookName} ${e.reason} ${e.error.message}`));
     await worker(name, [workerAgent]);
-    const out = await agent.run('Mail me at ann@example.com', { sessionId: 's1', userId: 'u1', sessionState: { cart: ['a'] }, metadata: { plan: 'pro', when: new Date(0) } });
+    const out = await agent.run('Mail me at ann@example.com', {
+      sessionId: 's1',
+      userId: 'u1',
+      sessionState: { cart: ['a'] },
+      metadata: { plan: 'pro', when: new Date(0) },
+    });
     await agent.drain();
     expect(seen).toHaveLength(2);
     const pre = seen.find((s) => s.phase === 'pre')!;
@@ -197,7 +217,10 @@ describeRedis('hookchain/bullmq with Redis', () => {
     const failed: { hookName: string; reason: string; error: { name: string; message: string } }[] = [];
     agent.on('background_hook_failed', (e) => failed.push(e));
     const warnings: string[] = [];
-    await worker(name, [new Agent({ name: 'retry', model: model(), postHooks: [flaky] })], { debug() {}, warn: (m) => void warnings.push(String(m)) });
+    await worker(name, [new Agent({ name: 'retry', model: model(), postHooks: [flaky] })], {
+      debug() {},
+      warn: (m) => void warnings.push(String(m)),
+    });
     const out = await agent.run('hi');
     expect(out.status).toBe('completed');
     await agent.drain();
@@ -209,7 +232,9 @@ describeRedis('hookchain/bullmq with Redis', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ hookName: 'flaky', reason: 'error', error: { name: 'BackgroundJobFailedError' } });
     expect(failed[0]!.error.message).toMatch(/failed on a worker .*the analytics API is down/);
-    expect(warnings).toEqual([expect.stringMatching(/background hook "flaky" of run .* failed on all 3 attempt\(s\); it stays in the failed set/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/background hook "flaky" of run .* failed on all 3 attempt\(s\); it stays in the failed set/),
+    ]);
     const job = await queue.queue.getJob(backgroundJobId(out.runId, 'post', 'flaky'));
     expect(await job!.getState()).toBe('failed');
     expect(BackgroundJobFailedError.name).toBe('BackgroundJobFailedError');
@@ -238,7 +263,12 @@ describeRedis('hookchain/bullmq with Redis', () => {
 
   it('refuses jobs after close(), reporting them', async () => {
     const queue = executor(queueName('closed'));
-    const agent = new Agent({ name: 'closed', model: model(), postHooks: [hook({ runInBackground: true, name: 'late' })(() => {})], backgroundQueue: queue });
+    const agent = new Agent({
+      name: 'closed',
+      model: model(),
+      postHooks: [hook({ runInBackground: true, name: 'late' })(() => {})],
+      backgroundQueue: queue,
+    });
     const failed: string[] = [];
     agent.on('background_hook_failed', (e) => failed.push(`${e.reason} ${e.error.name}`));
     await queue.close();

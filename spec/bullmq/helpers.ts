@@ -23,6 +23,7 @@ export function describeRedis(name: string, body: () => void): void {
       });
     });
   } else {
+    console.warn(`skipped "${name}": ${HOW_TO_RUN}`);
     describe.skip(`${name} — ${HOW_TO_RUN}`, body);
   }
 }
@@ -48,7 +49,11 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 const NODE_ARGS = ['--conditions=hookchain-source', '--disable-warning=ExperimentalWarning'];
 
 /** Starts a fixture script in a new Node process; `lines` collects its stdout lines. */
-export function child(script: string, args: string[], env: Record<string, string>): { proc: ChildProcess; lines: string[]; exited: Promise<number | null> } {
+export function child(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): { proc: ChildProcess; lines: string[]; exited: Promise<number | null> } {
   const proc = spawn(process.execPath, [...NODE_ARGS, join(ROOT, 'spec', 'bullmq', 'fixtures', script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },

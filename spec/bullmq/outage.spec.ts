@@ -15,15 +15,36 @@ import { BullMQExecutor, createBackgroundWorker } from 'hookchain/bullmq';
 import { describeRedis, freePort, sleep, tempDir, until } from './helpers.ts';
 
 function redisServer(port: number, dir: string): void {
-  const r = spawnSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir, '--appendonly', 'yes', '--save', '', '--pidfile', `${dir}/redis.pid`, '--logfile', `${dir}/redis.log`]);
-  if (r.error !== undefined || r.status !== 0) throw new Error(`could not start redis-server (${r.error?.message ?? r.stderr.toString()}); install it or run scripts/services`);
+  const r = spawnSync('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--daemonize',
+    'yes',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--pidfile',
+    `${dir}/redis.pid`,
+    '--logfile',
+    `${dir}/redis.log`,
+  ]);
+  if (r.error !== undefined || r.status !== 0)
+    throw new Error(`could not start redis-server (${r.error?.message ?? r.stderr.toString()}); install it or run scripts/services`);
 }
 
 function stopRedis(port: number): void {
   spawnSync('redis-cli', ['-p', String(port), 'shutdown']);
 }
 
-const pingable = (port: number) => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG';
+const pingable = (port: number) =>
+  spawnSync('redis-cli', ['-p', String(port), 'ping'])
+    .stdout?.toString()
+    .trim() === 'PONG';
 
 describeRedis('hookchain/bullmq when Redis restarts mid-run', () => {
   it('runs succeed during the outage with their jobs reported lost; queued jobs survive; new jobs flow after the restart', async () => {
@@ -70,7 +91,7 @@ describeRedis('hookchain/bullmq when Redis restarts mid-run', () => {
 
       redisServer(port, dir);
       await until(() => pingable(port), 5_000, 'redis-server to restart');
-      worker.worker.resume();
+      await worker.worker.resume();
       // The same processes reconnect by themselves (BullMQ's retry strategy: a retry within about a second).
       await until(
         async () => {

@@ -36,7 +36,10 @@ describeRedis('hookchain/bullmq across processes', () => {
     try {
       await until(() => workers.every((w) => w.lines.some((l) => l.startsWith('ready'))), 15_000, 'the workers');
       const half = Math.floor(RUNS / 2);
-      const producers = [child('producer.ts', [], { ...env, RUNS: String(half) }), child('producer.ts', [], { ...env, RUNS: String(RUNS - half) })];
+      const producers = [
+        child('producer.ts', [], { ...env, RUNS: String(half) }),
+        child('producer.ts', [], { ...env, RUNS: String(RUNS - half) }),
+      ];
       const codes = await Promise.all(producers.map((p) => p.exited));
       expect(codes).toEqual([0, 0]);
       const summaries = producers.map((p) => JSON.parse(p.lines.at(-1)!) as { event: string; failed: string[]; pid: number });

@@ -4,7 +4,7 @@
  * docs/hooks.md describes the order and the failure rules.
  */
 import { DrainQueue } from './background/drain-queue.ts';
-import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundReporter } from './background/executor.ts';
+import { isBackgroundExecutor, type BackgroundExecutor, type BackgroundHookRef, type BackgroundReporter } from './background/executor.ts';
 import { HookchainConfigError, errorSummary } from './errors.ts';
 import { SafeEmitter } from './events/emitter.ts';
 import type { AgentEvents } from './events/types.ts';
@@ -217,6 +217,13 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
   readonly backgroundQueue: BackgroundExecutor;
   /** Where debug lines and warnings go: the `logger` option, else `console`. */
   readonly logger: Logger;
+  /**
+   * The agent's background hooks (pre-hooks first, in declared order), read-only: for executors that run them in
+   * another process, such as the worker of `hookchain/bullmq`, which finds a hook here by phase and name.
+   */
+  readonly backgroundHooks: readonly BackgroundHookRef[];
+  /** The `dependencies` option (default `{}`), which a run's own `dependencies` are merged over. */
+  readonly dependencies: Deps;
   readonly #engine: Engine;
 
   /**
@@ -289,6 +296,13 @@ export class Agent<State extends object = DefaultState, Deps extends object = De
       outputSchema: options.outputSchema === undefined ? undefined : compileOutputSchema(where, options.outputSchema),
       modelMiddleware: Object.freeze([...((options.modelMiddleware ?? []) as ModelMiddleware<object, object>[])]),
     });
+    this.dependencies = (options.dependencies ?? {}) as Deps;
+    this.backgroundHooks = Object.freeze(
+      [...this.#engine.preHooks, ...this.#engine.postHooks]
+        .filter((h) => h.kind === 'background')
+        .map((h) => Object.freeze({ phase: h.phase, name: h.name, timeoutMs: h.timeoutMs, run: h.call! })),
+    );
+    this.backgroundQueue.attach?.(this);
     options.outerMiddleware?.forEach((mw, i) => this.#add(mw as Middleware, true, `Agent option outerMiddleware[${i}]`));
     options.middleware?.forEach((mw, i) => this.#add(mw as Middleware, false, `Agent option middleware[${i}]`));
   }

@@ -134,4 +134,16 @@ describe('lib/ architecture', () => {
     );
     expect(JSON.parse(out)).toEqual({ before: false, untraced: false, after: true });
   });
+
+  it('keeps hookchain/bullmq a leaf: nothing outside lib/bullmq imports it, or bullmq or ioredis', () => {
+    for (const [file, deps] of graph) {
+      if (file.startsWith('bullmq/')) continue;
+      expect(
+        deps.filter((d) => d.startsWith('bullmq/')),
+        file,
+      ).toEqual([]);
+      const source = readFileSync(join(lib, file), 'utf8');
+      expect(source.match(/from\s+['"](bullmq|ioredis)['"]/g) ?? [], file).toEqual([]);
+    }
+  });
 });

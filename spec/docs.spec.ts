@@ -31,6 +31,7 @@ const ENTRIES: Record<string, string> = {
   'hookchain/ai-sdk': 'lib/ai-sdk/index.ts',
   'hookchain/server': 'lib/server/index.ts',
   'hookchain/postgres': 'lib/postgres/index.ts',
+  'hookchain/bullmq': 'lib/bullmq/index.ts',
 };
 
 interface Block {

@@ -2,7 +2,9 @@
  * The seam between the run engine and whatever runs background hooks. `DrainQueue` is the in-process
  * implementation; a distributed queue can replace it by implementing this interface.
  */
+import type { HookArgs } from '../types.ts';
 
+/** One unit of background work handed to an executor: usually a background hook call of one run. */
 export interface BackgroundJob {
   /** The hook's name, for events and errors. */
   readonly hookName: string;
@@ -57,6 +59,28 @@ export interface BackgroundReporter {
   wantsProgress?(): boolean;
 }
 
+/** A background hook of an agent, as `Agent.backgroundHooks` lists it for executors that run hooks elsewhere. */
+export interface BackgroundHookRef {
+  /** `'pre'` or `'post'`: the phase whose arguments the hook receives. */
+  readonly phase: 'pre' | 'post';
+  /** The hook's name: the function's name or `hook({ name })`. */
+  readonly name: string;
+  /** Its `hook({ timeoutMs })`, if it has one. */
+  readonly timeoutMs: number | undefined;
+  /** Calls the hook with its arguments (a frozen snapshot, or arguments rebuilt in another process). */
+  readonly run: (args: HookArgs) => unknown;
+}
+
+/** What an executor's `attach` is told about the agent that uses it. */
+export interface BackgroundHookOwner {
+  /** The agent's `id`. */
+  readonly id: string;
+  /** The agent's `name`. */
+  readonly name: string;
+  /** The agent's background hooks, pre-hooks first, in declared order. */
+  readonly backgroundHooks: readonly BackgroundHookRef[];
+}
+
 /**
  * Where an agent's background hooks run (`AgentOptions.backgroundQueue`). `DrainQueue` is the built-in; implement
  * this to run them elsewhere (a distributed queue, a worker pool).
@@ -68,6 +92,20 @@ export interface BackgroundExecutor {
    * caller gets its result first.
    */
   enqueue(job: BackgroundJob): void | Promise<void>;
+  /**
+   * Optional: accept all the jobs of one run at once. When present, a run that succeeds hands its held jobs (its
+   * background pre-hooks' and post-hooks', in that order) to this method in one call instead of calling `enqueue`
+   * per job, so that a remote executor can send them in one round trip (`hookchain/bullmq` uses one `addBulk`).
+   * Same rules as `enqueue`: may return a promise for backpressure, which never rejects; never runs a job
+   * synchronously; a refused job is reported through its `report.failed`.
+   */
+  enqueueAll?(jobs: readonly BackgroundJob[]): void | Promise<void>;
+  /**
+   * Optional: called once by `new Agent()` with the agent that uses this executor, before the constructor returns,
+   * so that the executor can refuse a configuration it cannot run by throwing a `HookchainConfigError` (the
+   * constructor lets it through). `hookchain/bullmq` checks here that the agent's background hook names are unique.
+   */
+  attach?(agent: BackgroundHookOwner): void;
   /** Resolves when nothing is queued or running. */
   drain(): Promise<void>;
   /** Stop accepting jobs, drain, resolve. */

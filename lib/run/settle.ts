@@ -121,9 +121,24 @@ function afterSave(run: RunState): RunOutput | Promise<RunOutput> {
   return flushed === undefined ? reportCompleted(run) : flushed.then(() => reportCompleted(run));
 }
 
-/** Hands the held jobs to the queue in order; waits only for a queue that makes the caller wait (backpressure). */
+/**
+ * Hands the held jobs to the queue in order; waits only for a queue that makes the caller wait (backpressure). A
+ * queue with `enqueueAll` gets them in one call (one round trip for a remote queue).
+ */
 function flush(run: RunState, jobs: readonly BackgroundJob[], from: number): Promise<void> | undefined {
   const { queue, reporter } = run.engine;
+  if (queue.enqueueAll !== undefined) {
+    const refused = (error: unknown) => {
+      for (const job of jobs) reporter.failed(job, -1, error, 'rejected');
+    };
+    try {
+      const accepted = queue.enqueueAll(jobs);
+      if (isThenable(accepted)) return Promise.resolve(accepted).then(undefined, refused);
+    } catch (error) {
+      refused(error);
+    }
+    return undefined;
+  }
   for (let i = from; i < jobs.length; i++) {
     const job = jobs[i]!;
     try {

@@ -84,6 +84,8 @@ describe('npm pack', () => {
         'dist/guardrails/injection/model/weights.bin',
         'dist/postgres/index.js',
         'dist/postgres/index.d.ts',
+        'dist/bullmq/index.js',
+        'dist/bullmq/index.d.ts',
       ]),
     );
     expect(files.filter((f) => f.startsWith('spec/') || f.startsWith('bench/'))).toEqual([]);
@@ -129,6 +131,17 @@ describe('npm pack', () => {
     );
     const { stdout } = await node(['classifier.mjs'], project);
     expect(JSON.parse(stdout)).toEqual({ score: true });
+  });
+
+  it('loads bullmq only through hookchain/bullmq: without it installed the root works and the subpath names it', async () => {
+    writeFileSync(
+      join(project, 'bullmq.mjs'),
+      `await import('hookchain');
+       const error = await import('hookchain/bullmq').then(() => undefined, (e) => e);
+       console.log(JSON.stringify({ code: error?.code, names: /'bullmq'/.test(String(error?.message)) }));`,
+    );
+    const { stdout } = await node(['bullmq.mjs'], project);
+    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_MODULE_NOT_FOUND', names: true });
   });
 
   it('requires from CommonJS (Node 22 loads the ESM build through require)', async () => {

@@ -1,20 +1,27 @@
 /**
- * Scale-out benchmark (issue 17), BullMQ part: background jobs per second through BullMQ with one and two worker
- * processes, beside the in-process DrainQueue in the same run, and the latency a run pays to enqueue its jobs
- * (one addBulk round trip), p50/p99. Needs Redis: `scripts/services npm run bench:scale`.
+ * Scale-out benchmark (issue 17): background jobs per second through BullMQ with one and two worker processes, beside
+ * the in-process DrainQueue in the same run; the latency a run pays to enqueue its jobs (one addBulk round trip),
+ * p50/p99; and a session round trip on PostgreSQL beside SQLite and memory. Needs Redis and PostgreSQL:
+ * `scripts/services npm run bench:scale`.
  *
  * Env: SCALE_RUNS (runs per throughput round, default 2,000), SCALE_HOOKS (background hooks per run, default 10),
  * SCALE_LATENCY_RUNS (sequential runs timed for the enqueue latency, default 2,000).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Agent, DrainQueue, hook, type BackgroundExecutor } from 'hookchain';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, DrainQueue, MemorySessionStore, SqliteSessionStore, hook, type BackgroundExecutor, type SessionStore } from 'hookchain';
+import { PostgresSessionStore } from 'hookchain/postgres';
 import type { BackgroundJob } from 'hookchain/background';
 import { OfflineModel } from 'hookchain/testing';
 import { BullMQExecutor, createBackgroundWorker } from 'hookchain/bullmq';
 import { percentile, printTable, type Row } from './harness.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
+const DATABASE_URL = process.env.DATABASE_URL;
+const SESSION_TRIPS = Number(process.env.SCALE_SESSION_TRIPS ?? 500);
 const RUNS = Number(process.env.SCALE_RUNS ?? 2_000);
 const HOOKS = Number(process.env.SCALE_HOOKS ?? 10);
 const LATENCY_RUNS = Number(process.env.SCALE_LATENCY_RUNS ?? 2_000);
@@ -153,6 +160,44 @@ async function main(): Promise<void> {
     });
   }
   printTable('Scale-out: background hooks on BullMQ (Redis on loopback)', rows);
+  if (DATABASE_URL !== undefined && DATABASE_URL !== '')
+    printTable('Scale-out: a session round trip (get, append a run, save)', await sessionRoundTrips());
+  else console.log('(no DATABASE_URL: the PostgreSQL row is skipped; scripts/services starts PostgreSQL too)');
+}
+
+/**
+ * One turn's store work, as a run with a sessionId does it: get the session, append a run, save. Median and p99 over
+ * SESSION_TRIPS round trips on one session each for memory, SQLite (a file in a temporary directory) and PostgreSQL
+ * on loopback, in the same process.
+ */
+async function sessionRoundTrips(): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'hookchain-scale-'));
+  const stores: [string, SessionStore, () => unknown][] = [];
+  const memory = new MemorySessionStore();
+  stores.push(['MemorySessionStore', memory, () => undefined]);
+  const sqlite = new SqliteSessionStore({ path: join(dir, 'sessions.db') });
+  stores.push(['SqliteSessionStore (file)', sqlite, () => sqlite.close()]);
+  const pg = new PostgresSessionStore({ connectionString: DATABASE_URL! });
+  stores.push(['PostgresSessionStore (loopback)', pg, () => pg.close()]);
+  const rows: Row[] = [];
+  const output = await new Agent({ model: new OfflineModel({ reply: 'ok' }) }).run('hi');
+  for (const [name, store, close] of stores) {
+    const sessionId = `scale-${Date.now()}-${name.length}`;
+    await store.save({ sessionId, agentId: 'bench', userId: undefined, sessionState: { n: 0 }, runs: [], createdAt: 0, updatedAt: 0 });
+    const samples: number[] = [];
+    for (let i = 0; i < SESSION_TRIPS; i++) {
+      const t0 = performance.now();
+      const session = (await store.get(sessionId))!;
+      session.runs.push({ ...output, runId: `${output.runId}-${i}` });
+      (session.sessionState as { n: number }).n++;
+      await store.save(session);
+      samples.push(performance.now() - t0);
+    }
+    await close();
+    rows.push({ store: name, 'p50, ms': percentile(samples, 50), 'p99, ms': percentile(samples, 99), trips: SESSION_TRIPS });
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
 }
 
 await main();

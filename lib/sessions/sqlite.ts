@@ -17,6 +17,7 @@ import {
   checkSessionId,
   checkSessionToSave,
   firstUnstoredRun,
+  replacedRuns,
   nextSessionVersion,
   type ListSessionsOptions,
   type SessionStore,
@@ -335,22 +336,6 @@ export class SqliteSessionStore implements SessionStore {
 }
 
 type Statements = ReturnType<typeof statements>;
-
-/**
- * The positions below `from` whose run is not the object `get()` returned for this session: replaced in place.
- * Undefined when one of them has another runId (the list was rewritten, not a record replaced): write it all.
- */
-function replacedRuns(runs: readonly RunOutput[], loaded: readonly RunOutput[] | undefined, from: number): number[] | undefined {
-  if (loaded === undefined) return [];
-  const replaced: number[] = [];
-  for (let i = 0; i < from; i++) {
-    const was = loaded[i];
-    if (runs[i] === was) continue;
-    if (was === undefined || runs[i]!.runId !== was.runId) return undefined;
-    replaced.push(i);
-  }
-  return replaced;
-}
 
 function statements(db: DatabaseSync) {
   const q = (text: string): StatementSync => db.prepare(text);

@@ -170,3 +170,21 @@ export function checkNewRuns(session: AgentSession, from: number, where: string)
 export function firstUnstoredRun(runs: readonly RunOutput[], storedCount: number, storedLastRunId: string | null | undefined): number {
   return storedCount <= runs.length && (storedCount === 0 || runs[storedCount - 1]?.runId === storedLastRunId) ? storedCount : 0;
 }
+
+/**
+ * For stores that append runs: the positions below `from` (the stored prefix) whose run is not the object `get()`
+ * returned there, so it was replaced in place (a paused run, resumed) and must be written again. Undefined when one
+ * of them has another runId: the list was rewritten, not a record replaced, so write it all. `loaded` is the runs
+ * array as `get()` handed it out (undefined when unknown: nothing is taken as replaced).
+ */
+export function replacedRuns(runs: readonly RunOutput[], loaded: readonly RunOutput[] | undefined, from: number): number[] | undefined {
+  if (loaded === undefined) return [];
+  const replaced: number[] = [];
+  for (let i = 0; i < from; i++) {
+    const was = loaded[i];
+    if (runs[i] === was) continue;
+    if (was === undefined || runs[i]!.runId !== was.runId) return undefined;
+    replaced.push(i);
+  }
+  return replaced;
+}

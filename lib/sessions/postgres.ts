@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { HookchainConfigError, RunAbortedError } from '../errors.ts';
 import { checkOptions, describe, is, type Rule } from '../options.ts';
 import type { AgentSession, RunOutput } from '../types.ts';
+import { RunCache } from './run-cache.ts';
 import { SessionConflictError, SessionStoreError } from './errors.ts';
 import { SessionLocks } from './lock.ts';
 import { corrupt, epochMs, parseRun, parseState, toJson, type PgSessionRow } from './postgres-rows.ts';
@@ -90,13 +91,6 @@ const RULES = {
   cacheSessions: is.nonNegativeInt,
 };
 
-interface CachedRuns {
-  version: number;
-  /** `run_rewrites` when the runs were read: a stored run replaced since makes the cached ones stale. */
-  rewrites: number;
-  runs: RunOutput[];
-}
-
 /** A session this store holds across processes: the connection holding the advisory lock, and its work queue. */
 interface Held {
   client: PostgresPoolClient;
@@ -129,10 +123,9 @@ export class PostgresSessionStore implements SessionStore {
   private ready: Promise<void> | undefined;
   private readonly sessions: string;
   private readonly runs: string;
-  private readonly cache = new Map<string, CachedRuns>();
+  private readonly cache: RunCache;
   /** The runs each session object had when get() (or save()) handed it over: what a save compares against. */
   private readonly loaded = new WeakMap<AgentSession, readonly RunOutput[]>();
-  private readonly cacheSessions: number;
   /** Sessions locked across processes by this store object. */
   private readonly held = new Map<string, Held>();
   /** `lock()` calls of this object queue here first, so one connection at most asks PostgreSQL for a session. */
@@ -158,7 +151,7 @@ export class PostgresSessionStore implements SessionStore {
     this.schema = schema;
     this.sessions = `"${schema}".sessions`;
     this.runs = `"${schema}".runs`;
-    this.cacheSessions = cacheSessions;
+    this.cache = new RunCache(cacheSessions);
     this.ownsPool = pool === undefined;
     this.pool = pool ?? createPool(connectionString!);
   }
@@ -200,8 +193,9 @@ export class PostgresSessionStore implements SessionStore {
     const sessionState = parseState(row, sessionId, this.sessions);
     const createdAt = epochMs(row.created_at, sessionId, `${this.sessions}.created_at`);
     const updatedAt = epochMs(row.updated_at, sessionId, `${this.sessions}.updated_at`);
-    if (from === 0 || fresh.length > 0 || cached!.version !== row.version) this.remember(sessionId, row.version, row.run_rewrites, kept);
-    else this.touch(sessionId, cached!);
+    // The cache moved to most recently used when it was read; it changes only if this read found something new.
+    if (from === 0 || fresh.length > 0 || cached!.version !== row.version)
+      this.cache.remember(sessionId, row.version, row.run_rewrites, kept);
     const session: AgentSession = {
       sessionId,
       agentId: row.agent_id,
@@ -300,7 +294,7 @@ export class PostgresSessionStore implements SessionStore {
     );
     session.version = outcome.version;
     this.loaded.set(session, runs.slice());
-    this.cacheSaved(id, read, outcome.version, outcome.rewrites, runs, outcome.from, outcome.replaced);
+    this.cache.saved(id, read, outcome.version, outcome.rewrites, runs, outcome.from, outcome.replaced);
   }
 
   /** Removes the session and its runs in one statement (the runs go with it); an unknown id does nothing. */
@@ -452,45 +446,6 @@ export class PostgresSessionStore implements SessionStore {
       client.release(error instanceof SessionStoreError || isServerError(error) ? undefined : error instanceof Error ? error : true);
       throw error;
     }
-  }
-
-  /** Keeps the cache equal to what was just written, by appending (and replacing) when it held the version we read. */
-  private cacheSaved(
-    id: string,
-    read: number,
-    version: number,
-    rewrites: number,
-    runs: RunOutput[],
-    from: number,
-    replaced: readonly number[],
-  ): void {
-    if (this.cacheSessions === 0) return;
-    // Only frozen runs are shared: the caller could still edit any other object it passed in.
-    for (let i = from; i < runs.length; i++) {
-      if (!Object.isFrozen(runs[i])) return void this.cache.delete(id);
-    }
-    for (const i of replaced) if (!Object.isFrozen(runs[i])) return void this.cache.delete(id);
-    const cached = this.cache.get(id);
-    if (from === 0) this.remember(id, version, rewrites, runs.slice());
-    else if (cached !== undefined && cached.version === read && cached.runs.length === from) {
-      const next = cached.runs.slice(); // the cached array may be what an earlier get() compares against
-      for (const i of replaced) next[i] = runs[i]!;
-      for (let i = from; i < runs.length; i++) next.push(runs[i]!);
-      this.remember(id, version, rewrites, next);
-    } else this.cache.delete(id);
-  }
-
-  private remember(id: string, version: number, rewrites: number, runs: RunOutput[]): void {
-    if (this.cacheSessions === 0) return;
-    this.cache.delete(id);
-    this.cache.set(id, { version, rewrites, runs });
-    if (this.cache.size > this.cacheSessions) this.cache.delete(this.cache.keys().next().value!);
-  }
-
-  /** Most recently used goes last. */
-  private touch(id: string, cached: CachedRuns): void {
-    this.cache.delete(id);
-    this.cache.set(id, cached);
   }
 }
 

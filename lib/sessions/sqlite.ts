@@ -7,6 +7,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { MAX_TIMEOUT_MS, checkOptions, is, type Rule } from '../options.ts';
 import type { AgentSession, RunOutput } from '../types.ts';
+import { RunCache, type CachedRuns } from './run-cache.ts';
 import { SessionStoreError } from './errors.ts';
 import { corrupt, parseRun, parseState, toJson, type SessionRow } from './sqlite-rows.ts';
 import { openDatabase, storeError } from './sqlite-schema.ts';
@@ -44,13 +45,6 @@ const RULES = {
   cacheSessions: is.nonNegativeInt,
 };
 
-interface CachedRuns {
-  version: number;
-  /** `run_rewrites` when the runs were read: a stored run replaced since makes the cached ones stale. */
-  rewrites: number;
-  runs: RunOutput[];
-}
-
 /**
  * Sessions in one SQLite file, through Node's built-in `node:sqlite` (nothing to compile or download): they
  * survive a restart, and several processes may share the file (a conflicting save throws `SessionConflictError`).
@@ -68,10 +62,9 @@ export class SqliteSessionStore implements SessionStore {
   readonly path: string;
   private db: DatabaseSync | undefined;
   private sql: Statements | undefined;
-  private readonly cache = new Map<string, CachedRuns>();
+  private readonly cache: RunCache;
   /** The runs each session object had when get() (or save()) handed it over: what a save compares against. */
   private readonly loaded = new WeakMap<AgentSession, readonly RunOutput[]>();
-  private readonly cacheSessions: number;
 
   /**
    * Opens (or creates) the database now: a bad path, a damaged or foreign file or a newer schema throws a
@@ -86,7 +79,7 @@ export class SqliteSessionStore implements SessionStore {
       cacheSessions = 500,
     } = checkOptions<SqliteSessionStoreOptions>('new SqliteSessionStore()', options, RULES, ['path']);
     this.path = path!;
-    this.cacheSessions = cacheSessions;
+    this.cache = new RunCache(cacheSessions);
     this.db = openDatabase(this.path, busyTimeoutMs);
     this.sql = statements(this.db);
   }
@@ -101,8 +94,6 @@ export class SqliteSessionStore implements SessionStore {
       const cached = this.cache.get(sessionId);
       let loaded: readonly RunOutput[];
       if (cached !== undefined && cached.version === row.version) {
-        this.cache.delete(sessionId); // most recently used goes last
-        this.cache.set(sessionId, cached);
         runs = cached.runs.slice();
         loaded = cached.runs;
       } else {
@@ -115,7 +106,7 @@ export class SqliteSessionStore implements SessionStore {
         row = read.row;
         runs = read.runs;
         loaded = runs.slice();
-        this.remember(sessionId, row.version, row.run_rewrites, loaded as RunOutput[]);
+        this.cache.remember(sessionId, row.version, row.run_rewrites, loaded);
       }
       const { agent_id, user_id, version, created_at, updated_at } = row;
       const sessionState = parseState(row, sessionId, this.path);
@@ -194,7 +185,7 @@ export class SqliteSessionStore implements SessionStore {
     }
     session.version = version;
     this.loaded.set(session, runs.slice());
-    this.cacheSaved(id, read, version, rewrites, runs, from, replaced ?? []);
+    this.cache.saved(id, read, version, rewrites, runs, from, replaced ?? []);
   }
 
   /** Removes the session and its runs in one transaction; an unknown id does nothing. */
@@ -265,7 +256,7 @@ export class SqliteSessionStore implements SessionStore {
    * (another process appended), only the runs after it are read and parsed.
    */
   private readRuns(sql: Statements, sessionId: string, row: SessionRow, cached: CachedRuns | undefined): RunOutput[] {
-    let kept: RunOutput[] = [];
+    let kept: readonly RunOutput[] = [];
     if (cached !== undefined && cached.rewrites === row.run_rewrites && cached.runs.length > 0 && cached.runs.length <= row.run_count) {
       const at = sql.runIdAt.get(sessionId, cached.runs.length - 1) as { run_id: string } | undefined;
       if (at?.run_id === cached.runs.at(-1)!.runId) kept = cached.runs;
@@ -299,39 +290,6 @@ export class SqliteSessionStore implements SessionStore {
       }
       throw error;
     }
-  }
-
-  /** Keeps the cache equal to what was just written, by appending (and replacing) when it held the version we read. */
-  private cacheSaved(
-    id: string,
-    read: number,
-    version: number,
-    rewrites: number,
-    runs: RunOutput[],
-    from: number,
-    replaced: readonly number[],
-  ): void {
-    if (this.cacheSessions === 0) return;
-    // Only frozen runs are shared: the caller could still edit any other object it passed in.
-    for (let i = from; i < runs.length; i++) {
-      if (!Object.isFrozen(runs[i])) return void this.cache.delete(id);
-    }
-    for (const i of replaced) if (!Object.isFrozen(runs[i])) return void this.cache.delete(id);
-    const cached = this.cache.get(id);
-    if (from === 0) this.remember(id, version, rewrites, runs.slice());
-    else if (cached !== undefined && cached.version === read && cached.runs.length === from) {
-      for (const i of replaced) cached.runs[i] = runs[i]!;
-      for (let i = from; i < runs.length; i++) cached.runs.push(runs[i]!);
-      cached.version = version;
-      cached.rewrites = rewrites;
-    } else this.cache.delete(id);
-  }
-
-  private remember(id: string, version: number, rewrites: number, runs: RunOutput[]): void {
-    if (this.cacheSessions === 0) return;
-    this.cache.delete(id);
-    this.cache.set(id, { version, rewrites, runs });
-    if (this.cache.size > this.cacheSessions) this.cache.delete(this.cache.keys().next().value!);
   }
 }
 

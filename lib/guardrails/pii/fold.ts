@@ -29,9 +29,9 @@ const INVISIBLE_KIND = 3;
  * are equal.
  */
 export interface OffsetMap {
-  readonly fs: readonly number[];
-  readonly rs: readonly number[];
-  readonly len: readonly number[];
+  readonly fs: Int32Array;
+  readonly rs: Int32Array;
+  readonly len: Int32Array;
 }
 
 export interface Folded {
@@ -105,75 +105,150 @@ export function gapEnd(text: string, i: number): number {
 }
 
 export function foldForPii(text: string): Folded {
-  const table = kinds();
   const re = MAYBE_GAP;
   re.lastIndex = 0;
   if (!re.test(text)) return { text };
-  const parts: string[] = [];
-  const fs: number[] = [];
-  const rs: number[] = [];
-  const len: number[] = [];
-  let last = 0; // raw text copied so far
-  let o = 0; // folded length so far
+  const table = kinds();
+  const n = text.length;
+  const out = new Pieces(text);
+  const entries = new Entries();
+  let last = 0; // raw text written so far
   let delta = 0; // raw minus folded offset of the current one-to-one run
-  const copyTo = (raw: number) => {
-    if (raw <= last) return;
-    parts.push(text.slice(last, raw));
-    o += raw - last;
-    last = raw;
-  };
-  const runFrom = (raw: number) => {
-    if (raw - o === delta) return;
-    fs.push(o);
-    rs.push(raw);
-    len.push(0);
-    delta = raw - o;
-  };
-  re.lastIndex = 0;
-  // `test`, not `exec`: no match object per hit (ordinary text has many non-ASCII visible characters).
-  while (re.test(text)) {
-    const hit = re.lastIndex - 1;
-    const c = text.charCodeAt(hit);
-    if (c < 0xd800 ? table[c] === VISIBLE : kindAt(text, hit) === VISIBLE) continue;
+  let hit = re.lastIndex - 1;
+  while (hit !== -1) {
+    if (kindAt(text, hit) === VISIBLE) {
+      // `test`, not `exec`: no match object per hit (ordinary text has many non-ASCII visible characters).
+      re.lastIndex = hit + 1;
+      hit = re.test(text) ? re.lastIndex - 1 : -1;
+      continue;
+    }
+    // A gap: the longest run of whitespace and invisible characters around the hit (only plain spaces, which the
+    // search skips, can come before it).
     let start = hit;
     while (start > last && table[text.charCodeAt(start - 1)] === SPACE_KIND) start--;
-    const end = gapEnd(text, hit);
-    re.lastIndex = end;
-    copyTo(start);
+    let end = hit;
+    let lineBreak = false;
+    while (end < n) {
+      const k = kindAt(text, end);
+      if (k === VISIBLE) break;
+      if (k === LINE_BREAK) lineBreak = true;
+      end += widthAt(text, end);
+    }
+    out.copy(last, start);
     if (end - start > MAX_GAP) {
-      copyTo(end);
-    } else if (hasLineBreak(table, text, start, end)) {
-      parts.push(' ');
+      out.copy(start, end);
+    } else if (lineBreak) {
       if (end - start > 1) {
-        fs.push(o);
-        rs.push(start);
-        len.push(end - start);
+        entries.push(out.length, start, end - start);
         delta = Number.NaN; // forces an entry for the run after the gap
       }
-      o++;
-      last = end;
-      runFrom(end);
+      out.space();
     } else {
-      let piece = '';
       for (let p = start; p < end; p += widthAt(text, p)) {
         if (kindAt(text, p) !== SPACE_KIND) continue;
-        runFrom(p);
-        piece += ' ';
-        o++;
+        if (p - out.length !== delta) delta = entries.push(out.length, p, 0);
+        out.space();
       }
-      parts.push(piece);
-      last = end;
-      runFrom(end);
+    }
+    last = end;
+    if (end - out.length !== delta) delta = entries.push(out.length, end, 0);
+    // Gaps come in clusters in hostile input (`1\r\n1\r\n…`): look a few characters ahead before asking the
+    // regex engine again, whose call costs more than the look.
+    hit = -1;
+    const ahead = Math.min(n, end + 16);
+    for (let k = end; k < ahead; k++) {
+      const c = text.charCodeAt(k);
+      if (c >= 0x80 || (c >= 9 && c <= 13)) {
+        hit = k;
+        break;
+      }
+    }
+    if (hit === -1 && ahead < n) {
+      re.lastIndex = ahead;
+      hit = re.test(text) ? re.lastIndex - 1 : -1;
     }
   }
-  copyTo(text.length);
-  const folded = parts.join('');
-  return fs.length === 0 ? { text: folded } : { text: folded, map: { fs, rs, len } };
+  out.copy(last, n);
+  const folded = out.done();
+  return entries.size === 0 ? { text: folded } : { text: folded, map: entries.done() };
 }
 
-function hasLineBreak(table: Uint8Array, text: string, from: number, to: number): boolean {
-  for (let p = from; p < to; p++) if (table[text.charCodeAt(p)] === LINE_BREAK) return true;
-  return false;
+/**
+ * The folded text, built from slices of the raw text for long runs and from a buffer of code units for short ones
+ * and for the spaces of folded gaps. Pushing every piece as a string cost a heap object per piece, which made
+ * gap-dense input (`1\r\n1\r\n…`) slow and its garbage collection superlinear.
+ */
+class Pieces {
+  length = 0;
+  private readonly raw: string;
+  private readonly parts: string[] = [];
+  private readonly units = new Uint16Array(4096);
+  private used = 0;
+
+  constructor(raw: string) {
+    this.raw = raw;
+  }
+
+  copy(from: number, to: number): void {
+    if (to - from >= 32) {
+      this.flush();
+      this.parts.push(this.raw.slice(from, to));
+    } else {
+      for (let i = from; i < to; i++) {
+        if (this.used === this.units.length) this.flush();
+        this.units[this.used++] = this.raw.charCodeAt(i);
+      }
+    }
+    this.length += to - from;
+  }
+
+  space(): void {
+    if (this.used === this.units.length) this.flush();
+    this.units[this.used++] = 32;
+    this.length++;
+  }
+
+  done(): string {
+    this.flush();
+    return this.parts.join('');
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    this.parts.push(String.fromCharCode.apply(null, this.units.subarray(0, this.used) as unknown as number[]));
+    this.used = 0;
+  }
+}
+
+/** The map's entries in three growing typed arrays (no heap object per entry). */
+class Entries {
+  size = 0;
+  private fs: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private rs: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private len: Int32Array<ArrayBuffer> = new Int32Array(64);
+
+  /** Adds an entry; returns the delta (raw minus folded) of the run it starts. */
+  push(f: number, r: number, len: number): number {
+    if (this.size === this.fs.length) {
+      this.fs = grow(this.fs);
+      this.rs = grow(this.rs);
+      this.len = grow(this.len);
+    }
+    this.fs[this.size] = f;
+    this.rs[this.size] = r;
+    this.len[this.size++] = len;
+    return r - f;
+  }
+
+  done(): OffsetMap {
+    return { fs: this.fs.subarray(0, this.size), rs: this.rs.subarray(0, this.size), len: this.len.subarray(0, this.size) };
+  }
+}
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** The map entry that covers folded index `f` (-1: before the first entry). */

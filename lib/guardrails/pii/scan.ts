@@ -97,13 +97,16 @@ export class PiiScanner {
       if (list) list.push(c);
       else byLevel.set(level, [c]);
     }
-    let blocked: PiiSpan[] = [];
+    const levels = [...byLevel.keys()].sort((a, b) => a - b);
+    // One type (the common case, and a flood of one kind): nothing of a higher rank can block it.
+    if (levels.length === 1) return leftmostLongest(byLevel.get(levels[0]!)!);
+    let blocked = new Intervals();
     const kept: PiiSpan[] = [];
-    for (const level of [...byLevel.keys()].sort((a, b) => a - b)) {
-      const chosen = leftmostLongest(byLevel.get(level)!).filter((span) => !overlapsAny(blocked, span));
+    for (const level of levels) {
+      const chosen = leftmostLongest(byLevel.get(level)!).filter((span) => !blocked.overlaps(span));
       // Not `push(...chosen)`: spreading half a million findings as arguments overflows the stack.
       for (const span of chosen) kept.push(span);
-      blocked = union([...blocked, ...chosen]);
+      blocked = blocked.with(chosen);
     }
     return kept.sort((a, b) => a.start - b.start);
   }
@@ -141,38 +144,52 @@ export class PiiScanner {
   }
 }
 
+/** Of overlapping spans, the leftmost, then the longest; sorted by start. The spans are the caller's own, not copied. */
 function leftmostLongest(spans: PiiSpan[]): PiiSpan[] {
-  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const sorted = spans.sort((a, b) => a.start - b.start || b.end - a.end);
   const out: PiiSpan[] = [];
   let end = -1;
   for (const s of sorted) {
     if (s.start < end) continue;
-    out.push({ ...s });
+    out.push(s);
     end = s.end;
   }
   return out;
 }
 
-/** Sorted union of overlapping spans. */
-function union(spans: PiiSpan[]): PiiSpan[] {
-  const sorted = [...spans].sort((a, b) => a.start - b.start);
-  const out: PiiSpan[] = [];
-  for (const s of sorted) {
-    const last = out[out.length - 1];
-    if (last && s.start < last.end) last.end = Math.max(last.end, s.end);
-    else out.push({ ...s });
-  }
-  return out;
-}
+/** Sorted, disjoint intervals (two number arrays: no object per interval). */
+class Intervals {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
 
-/** `spans` sorted and disjoint: binary search for one that overlaps `span`. */
-function overlapsAny(spans: PiiSpan[], span: PiiSpan): boolean {
-  let lo = 0;
-  let hi = spans.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (spans[mid]!.end <= span.start) lo = mid + 1;
-    else hi = mid;
+  /** Whether one of them overlaps `span` (binary search). */
+  overlaps(span: PiiSpan): boolean {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ends[mid]! <= span.start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.starts.length && this.starts[lo]! < span.end;
   }
-  return lo < spans.length && spans[lo]!.start < span.end;
+
+  /** Their union with `spans` (sorted by start, disjoint): a linear merge. */
+  with(spans: readonly PiiSpan[]): Intervals {
+    const out = new Intervals();
+    let i = 0;
+    let j = 0;
+    while (i < this.starts.length || j < spans.length) {
+      const fromThis = j === spans.length || (i < this.starts.length && this.starts[i]! <= spans[j]!.start);
+      const start = fromThis ? this.starts[i]! : spans[j]!.start;
+      const end = fromThis ? this.ends[i++]! : spans[j++]!.end;
+      const last = out.ends.length - 1;
+      if (last >= 0 && start < out.ends[last]!) out.ends[last] = Math.max(out.ends[last]!, end);
+      else {
+        out.starts.push(start);
+        out.ends.push(end);
+      }
+    }
+    return out;
+  }
 }

@@ -17,4 +17,4 @@ printTable('Prompt injection: recall on attacks, false positives on benign promp
 printTable('Throughput (best of 5)', speed());
 printTable('PII masking, streamed in 16-character deltas vs whole text (median of 7)', streamedVsWhole());
 printTable("Per 1 KB prompt: each guardrail's check and the example's stack (median of 15 rounds)", stackRows(corpora().chat));
-printTable('Hostile inputs (median ms of 2–5 runs)', hostile());
+printTable('Hostile inputs (median ms of 3 interleaved runs, each after a full collection)', hostile());

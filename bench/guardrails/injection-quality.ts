@@ -4,9 +4,12 @@
  * Agno's 18 substrings.
  *
  * The shipped classifier was trained on all of these sets, so its scores on them say nothing. The classifier is
- * measured here by models trained in this run with the shipped settings (TRAINING_DEFAULTS):
+ * measured here by models trained in this run exactly as the shipped one (`trainCalibrated`: L2 penalty chosen and
+ * score calibrated by leave-one-source-out over the model's own training sources only):
  *  - leave-one-source-out: for each source, a model trained on the other four, tested on it (prompts whose normal
- *    form also occurs in the test source are removed from training) — the number that predicts unseen data;
+ *    form also occurs in the test source are removed from training) — the number that predicts unseen data; at the
+ *    named operating points, at thresholds each fold chose from its own training sources, and as a curve (recall
+ *    where the pooled false-positive rate on the held-out benign prompts is 1%, 2%, 5%);
  *  - in-distribution: a model trained on 80% of every set and tested on the other 20% (split by a hash of the
  *    normal form, so the same prompt is never on both sides).
  */
@@ -14,7 +17,7 @@ import { printTable, type Row } from '../harness.ts';
 import { INJECTION_OPERATING_POINTS, PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
 import { probability, shippedModel, type InjectionModel } from '../../lib/guardrails/injection/classifier.ts';
 import { normalizeText } from '../../lib/guardrails/injection/normalize.ts';
-import { trainInjectionModel, type TrainingExample } from '../../lib/guardrails/injection/train.ts';
+import { trainCalibrated, type TrainingSource } from '../../lib/guardrails/injection/calibrate.ts';
 import type { HookArgs } from '../../lib/types.ts';
 import { agnoInjection } from './agno.ts';
 import { deepset, garakInTheWild, injectionSources, jailbreakClassification, notInject, xstest, type Prompt } from './data.ts';
@@ -35,6 +38,8 @@ const pct = (hits: number, n: number) => (n === 0 ? '–' : `${((100 * hits) / n
 /** A test prompt with what every detector says about it. */
 interface Scored {
   set: string;
+  /** Thresholds at which the model's own out-of-source scores (training sources only) flag 1%, 2%, 5% of benign prompts. */
+  foldThresholds?: readonly number[];
   injection: boolean;
   score: number;
   rule: boolean;
@@ -87,6 +92,15 @@ function cells(rows: Scored[]): Row {
   return out;
 }
 
+/** Out-of-source false-positive rates at which each fold picks its own thresholds. */
+const FP_RATES = [0.01, 0.02, 0.05];
+
+/** The thresholds at which `benign` scores flag each rate of FP_RATES (flag when score > threshold). */
+function thresholdsAt(benign: number[]): number[] {
+  const sorted = [...benign].sort((a, b) => b - a);
+  return FP_RATES.map((rate) => sorted[Math.floor(rate * sorted.length)] ?? 0);
+}
+
 function leaveOneSourceOut(): { rows: Row[]; scored: Scored[]; ms: number } {
   const sources = injectionSources();
   const started = performance.now();
@@ -95,17 +109,18 @@ function leaveOneSourceOut(): { rows: Row[]; scored: Scored[]; ms: number } {
   for (const held of sources) {
     const test = distinct(held.prompts);
     const inTest = new Set(test.map((p) => normalizeText(p.text).trim()));
-    const train: TrainingExample[] = sources
+    const train: TrainingSource[] = sources
       .filter((s) => s !== held)
-      .flatMap((s) => s.prompts)
-      .filter((p) => !inTest.has(normalizeText(p.text).trim()));
-    const model = trainInjectionModel(train);
+      .map((s) => ({ name: s.name, prompts: s.prompts.filter((p) => !inTest.has(normalizeText(p.text).trim())) }));
+    const trained = trainCalibrated(train);
+    const { model } = trained;
+    const foldThresholds = thresholdsAt(trained.outOfSource.filter((s) => !s.injection).map((s) => s.score));
     for (const injection of [true, false]) {
       const part = scoreAll(
         held.name,
         model,
         test.filter((p) => p.injection === injection),
-      );
+      ).map((r) => ({ ...r, foldThresholds }));
       if (part.length === 0) continue;
       scored.push(...part);
       rows.push({ 'held-out source': held.name, measure: injection ? 'recall' : 'false positives', prompts: part.length, ...cells(part) });
@@ -128,7 +143,7 @@ function inTestSplit(normal: string): boolean {
 function inDistribution(): { rows: Row[]; scored: Scored[] } {
   const sources = injectionSources();
   const isTest = (p: Prompt) => inTestSplit(normalizeText(p.text).trim());
-  const model = trainInjectionModel(sources.flatMap((s) => s.prompts.filter((p) => !isTest(p))));
+  const { model } = trainCalibrated(sources.map((s) => ({ name: s.name, prompts: s.prompts.filter((p) => !isTest(p)) })));
   const sets: [string, Prompt[]][] = sources.flatMap((s) =>
     [true, false].map((injection): [string, Prompt[]] => [
       s.name,
@@ -153,7 +168,7 @@ function inDistribution(): { rows: Row[]; scored: Scored[] } {
 }
 
 function sweep(loso: Scored[], split: Scored[]): Row[] {
-  const thresholds = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99];
+  const thresholds = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98];
   const at = (rows: Scored[], t: number, injection: boolean) => {
     const part = rows.filter((r) => r.injection === injection);
     return pct(part.filter((r) => r.rule || r.score >= t).length, part.length);
@@ -165,6 +180,42 @@ function sweep(loso: Scored[], split: Scored[]): Row[] {
     'in-distribution recall': at(split, t, true),
     'in-distribution FP': at(split, t, false),
   }));
+}
+
+/**
+ * The leave-one-source-out trade-off: recall per held-out attack source, pooled recall and pooled false positives,
+ * (a) at the threshold where the held-out benign prompts, pooled, are flagged at 1%, 2%, 5% (a curve read off the
+ * test scores, for comparison, not an operating point), and (b) at the thresholds each fold chose from its own
+ * training sources for those rates (what a deployment would get).
+ */
+function losoCurve(loso: Scored[]): Row[] {
+  const attacks = loso.filter((r) => r.injection);
+  const benign = loso.filter((r) => !r.injection);
+  const sets = [...new Set(attacks.map((r) => r.set))];
+  const rows: Row[] = [];
+  const row = (how: string, rate: number, withRules: boolean, flag: (r: Scored) => boolean): Row => {
+    const hit = (r: Scored) => (withRules && r.rule) || flag(r);
+    const out: Row = { threshold: how, 'FP target': `${rate * 100}%`, detector: withRules ? 'rules + classifier' : 'classifier' };
+    for (const set of sets) {
+      const part = attacks.filter((r) => r.set === set);
+      out[`recall ${set}`] = pct(part.filter(hit).length, part.length);
+    }
+    out['pooled recall'] = pct(attacks.filter(hit).length, attacks.length);
+    out['pooled FP'] = pct(benign.filter(hit).length, benign.length);
+    return out;
+  };
+  FP_RATES.forEach((rate, i) => {
+    for (const withRules of [false, true]) {
+      // Curve: the highest threshold whose pooled false positives (with the rules' own, when counted) stay within rate.
+      const candidates = benign.filter((r) => !(withRules && r.rule)).map((r) => r.score);
+      const budget = Math.floor(rate * benign.length) - (withRules ? benign.filter((r) => r.rule).length : 0);
+      const sorted = candidates.sort((a, b) => b - a);
+      const t = budget < 0 ? Infinity : (sorted[budget] ?? -Infinity);
+      rows.push(row('read off the test scores', rate, withRules, (r) => r.score > t));
+    }
+    for (const withRules of [false, true]) rows.push(row("each fold's own", rate, withRules, (r) => r.score > r.foldThresholds![i]!));
+  });
+  return rows;
 }
 
 function best(fn: () => void, rounds: number): number {
@@ -225,8 +276,12 @@ function classifierSpeed(): Row[] {
 export function injectionQuality(): Row[] {
   const loso = leaveOneSourceOut();
   printTable(
-    `Injection classifier, leave-one-source-out: a model trained on the other four sources (${(loso.ms / 1000).toFixed(1)} s for the five trainings), rates on the held-out one`,
+    `Injection classifier, leave-one-source-out: a model trained on the other four sources (${(loso.ms / 1000).toFixed(1)} s for the five calibrated trainings), rates on the held-out one`,
     loso.rows,
+  );
+  printTable(
+    'Injection classifier, leave-one-source-out trade-off: recall at a pooled false-positive rate of 1%, 2%, 5%',
+    losoCurve(loso.scored),
   );
   const split = inDistribution();
   printTable('Injection classifier, in distribution: trained on 80% of every set, rates on the other 20% (secondary)', split.rows);

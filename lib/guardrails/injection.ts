@@ -19,11 +19,12 @@ export { AGNO_PHRASES, DEFAULT_RULES } from './injection/rules.ts';
 export { normalizeText as normalizeForInjection } from './injection/normalize.ts';
 
 /**
- * The classifier's named operating points: the probability at or above which an input is blocked. Measured on the
- * labelled sets in docs/guardrails.md ("The injection classifier"): `strict` catches more and flags more benign
- * prompts, `lenient` the reverse. Frozen.
+ * The classifier's named operating points: the (calibrated) probability at or above which an input is blocked.
+ * Read from the training data only, by `npm run train:injection`: each training source scored by a model trained
+ * without it, the threshold at which those out-of-source scores flag about 5% (`strict`), 2% (`balanced`) and 1%
+ * (`lenient`) of the benign prompts, rounded. See docs/guardrails.md ("The injection classifier"). Frozen.
  */
-export const INJECTION_OPERATING_POINTS = Object.freeze({ strict: 0.5, balanced: 0.8, lenient: 0.95 } as const);
+export const INJECTION_OPERATING_POINTS = Object.freeze({ strict: 0.75, balanced: 0.85, lenient: 0.9 } as const);
 /** A name of `INJECTION_OPERATING_POINTS`. */
 export type InjectionOperatingPoint = keyof typeof INJECTION_OPERATING_POINTS;
 

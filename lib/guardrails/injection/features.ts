@@ -1,6 +1,7 @@
 /**
  * The injection classifier's features: hashed character 3- to 5-grams and word 1- and 2-grams of the normal form
- * (normalize.ts), each mapped to one of `2^bits` buckets with a ±1 sign from another bit of its hash (so that
+ * (normalize.ts), and the cue-word classes of cues.ts (a feature per class, one per pair of classes within four
+ * words, so that what is learned from English transfers to the other languages the classes list), each mapped to one of `2^bits` buckets with a ±1 sign from another bit of its hash (so that
  * collisions cancel out on average instead of adding up). A text is the set of buckets its features hit (the first
  * feature to hit a bucket gives its sign; repeats count once), scaled to unit length: `sign / √n` in each of its `n`
  * buckets. So a text is not scored higher for being long, nor for saying the same thing many times.
@@ -10,6 +11,8 @@
  * `sumWeights`, the same walk written out with the weight lookup inline (a callback per feature made scoring
  * several times slower). A spec checks that the two agree on every prompt of the training sets.
  */
+
+import { buildCueTable, cueClass, CUE_CLASSES } from './cues.ts';
 
 /** Mixes a 32-bit hash so that its low bits depend on all its input bits (murmur3's finaliser). */
 function fmix(h: number): number {
@@ -26,6 +29,29 @@ const FNV_PRIME = 0x01000193;
 const SALT_CHAR = [0, 0, 0x3c6ef372, 0x5bd1e995, 0x27d4eb2f];
 const SALT_WORD = 0x165667b1;
 const SALT_BIGRAM = 0x68e31da4;
+const SALT_CUE = 0x2f9be6d1;
+const SALT_CUE_PAIR = 0x4a7c15e3;
+/** Two cue words this many words apart or closer make a pair feature ("ignore all of the previous instructions"). */
+const CUE_REACH = 4;
+
+/**
+ * The hash of a whole word of the normal form, as the loops below compute it (the key of the cue-word table).
+ *
+ * @internal
+ */
+export function hashWord(normalWord: string): number {
+  let word = FNV_BASIS;
+  for (let i = 0; i < normalWord.length; i++) word = Math.imul(word ^ normalWord.charCodeAt(i), FNV_PRIME);
+  return fmix(word);
+}
+buildCueTable(hashWord);
+
+/** Where (word index) each cue class was last seen in the current text; reset at the start of each text. */
+const lastCue = new Int32Array(CUE_CLASSES + 1);
+const FAR = -1 << 30;
+
+const cueFeature = (cls: number) => fmix(SALT_CUE ^ cls);
+const cuePairFeature = (earlier: number, cls: number) => fmix(Math.imul(SALT_CUE_PAIR ^ earlier, FNV_PRIME) ^ cls);
 
 /**
  * Calls `emit(hash)` for every feature of `normal` (a normal form from `normalizeText`), read as if it had a space
@@ -43,6 +69,8 @@ export function forEachFeature(normal: string, emit: (hash: number) => void): vo
   let wordLength = 0;
   let previousWord = 0;
   let hasPrevious = false;
+  let words = 0;
+  lastCue.fill(FAR);
   for (let i = 0; i <= length; i++) {
     const c = i < length ? normal.charCodeAt(i) : 32;
     // Character n-grams ending at this character: (c_{i-n+1} … c_i) for n = 3, 4, 5.
@@ -73,6 +101,13 @@ export function forEachFeature(normal: string, emit: (hash: number) => void): vo
         if (hasPrevious) emit(fmix(Math.imul(previousWord ^ SALT_BIGRAM, FNV_PRIME) ^ w));
         previousWord = w;
         hasPrevious = true;
+        const cls = cueClass(w);
+        if (cls !== 0) {
+          emit(cueFeature(cls));
+          for (let k = 1; k <= CUE_CLASSES; k++) if (k !== cls && words - lastCue[k]! <= CUE_REACH) emit(cuePairFeature(k, cls));
+          lastCue[cls] = words;
+        }
+        words++;
       }
       word = FNV_BASIS;
       wordLength = 0;
@@ -114,6 +149,8 @@ export function sumWeights(normal: string, weights: Int8Array<ArrayBufferLike>, 
   let wordLength = 0;
   let previousWord = 0;
   let hasPrevious = false;
+  let words = 0;
+  lastCue.fill(FAR);
   const s3 = SALT_CHAR[2]!;
   const s4 = SALT_CHAR[3]!;
   const s5 = SALT_CHAR[4]!;
@@ -174,6 +211,21 @@ export function sumWeights(normal: string, weights: Int8Array<ArrayBufferLike>, 
         }
         previousWord = w;
         hasPrevious = true;
+        // Cue words are rare (a few in a hundred): this branch is not written out as tightly as the rest.
+        const cls = cueClass(w);
+        if (cls !== 0) {
+          for (let k = 0; k <= CUE_CLASSES; k++) {
+            if (k === cls || (k !== 0 && words - lastCue[k]! > CUE_REACH)) continue;
+            f = k === 0 ? cueFeature(cls) : cuePairFeature(k, cls);
+            if (seen[f & mask] !== g) {
+              seen[f & mask] = g;
+              sum += f < 0 ? -weights[f & mask]! : weights[f & mask]!;
+              count++;
+            }
+          }
+          lastCue[cls] = words;
+        }
+        words++;
       }
       word = FNV_BASIS;
       wordLength = 0;

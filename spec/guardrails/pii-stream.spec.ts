@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OutputCheckError } from '../../lib/errors.ts';
 import { PIIDetectionGuardrail } from '../../lib/guardrails/pii.ts';
-import { BATCH } from '../../lib/guardrails/pii/stream.ts';
+import { MAX_GAP, foldForPii } from '../../lib/guardrails/pii/fold.ts';
+import { AT_BEFORE, AT_REACH, CLUSTER_STEP, NUM_BEFORE, NUM_REACH, RAW_ANCHOR, TAIL_RUN } from '../../lib/guardrails/pii/stream.ts';
 import { cutAt, driveChunks } from './helpers.ts';
 
 const PII = [
@@ -181,26 +182,85 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     );
   });
 
-  it('holds back a bounded tail (new text is checked in batches of BATCH characters), so long clean streams flow', async () => {
+  it('releases prose without an anchor up to its last partial word and trailing whitespace after every delta', async () => {
     const g = new PIIDetectionGuardrail({ maskPii: true });
-    const words = 'The quick brown fox jumps over the lazy dog. '.repeat(200);
-    const run = await driveChunks(
-      g,
+    const words = 'The quick brown fox jumps over the lazy dog, twice. Then: nothing! '.replace(/:/g, ';').repeat(60);
+    const deltas = nonEmpty(
       cutAt(
         words,
-        Array.from({ length: 400 }, (_, i) => i * 23),
+        Array.from({ length: words.length / 7 }, (_, i) => i * 7),
       ),
     );
+    const run = await driveChunks(g, deltas);
+    expect(run.released).toBe(words);
+    let fed = '';
+    let out = 0;
+    run.releases.slice(0, deltas.length).forEach((release, i) => {
+      fed += deltas[i]!;
+      out += release.length;
+      // Exactly what a future `@` or digit could still reach: the trailing run of letters and `._%+-(` and the
+      // whitespace after it.
+      const tail = /[A-Za-z0-9._%+\-(:]*[ \n]*$/.exec(fed)![0];
+      expect(fed.length - out, JSON.stringify(fed.slice(-40))).toBe(tail.length);
+    });
+  });
+
+  it('releases promptly once every anchor in reach is decided', async () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true });
+    const prose = 'and then the weather turned, so we stayed inside and read books all afternoon long. '.repeat(6);
+    const text = `Order 12345 shipped ${prose}`;
+    const deltas = nonEmpty(
+      cutAt(
+        text,
+        Array.from({ length: text.length / 16 }, (_, i) => i * 16),
+      ),
+    );
+    const run = await driveChunks(g, deltas);
+    expect(run.released).toBe(text);
     let fed = 0;
     let out = 0;
-    const waits = run.releases.map((r, i) => {
-      fed = Math.min(words.length, (i + 1) * 23);
-      out += r.length;
-      return fed - out;
+    const lastDigit = text.indexOf('5 shipped');
+    run.releases.slice(0, deltas.length).forEach((release, i) => {
+      fed += deltas[i]!.length;
+      out += release.length;
+      const held = fed - out;
+      // Before the digits are decided, everything from 4 before the first one is held.
+      if (fed <= lastDigit + NUM_REACH) expect(fed - out).toBeGreaterThanOrEqual(fed - (text.indexOf('1') - NUM_BEFORE));
+      // Once the last digit has NUM_REACH characters after it, only the trailing word and space.
+      else expect(held, `after ${fed} characters`).toBeLessThanOrEqual(/[A-Za-z0-9._%+\-(:]*[ ]*$/.exec(text.slice(0, fed))![0].length);
     });
-    const longestWait = Math.max(...waits);
-    expect(run.released).toBe(words);
-    expect(longestWait).toBeLessThanOrEqual(BATCH + 70);
+  });
+
+  it('never holds more than the documented bound, for any text and chunking into deltas of at most 16', async () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true });
+    const ascii = fc
+      .array(fc.oneof(fc.constantFrom(...PII.slice(0, 16)), fc.constantFrom(' ', ', ', 'x', '1', '@', ':', 'call me at ', 'word ', '\n')), {
+        maxLength: 120,
+        size: 'max',
+      })
+      .map((parts) => parts.join(''));
+    // Near an `@` in a cluster of anchors, plus the last delta and a trailing gap (ASCII text: one unit per folded
+    // character, a line break with its spaces folds to one).
+    const bound = AT_BEFORE + AT_REACH + CLUSTER_STEP + 16 + MAX_GAP;
+    await fc.assert(
+      fc.asyncProperty(
+        ascii.chain((s) => fc.tuple(fc.constant(s), fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 50 }))),
+        async ([s, sizes]) => {
+          const deltas: string[] = [];
+          for (let i = 0, k = 0; i < s.length; i += sizes[k++ % sizes.length]!) deltas.push(s.slice(i, i + sizes[k % sizes.length]!));
+          const run = await driveChunks(g, deltas);
+          expect(run.released).toBe(g['scanner'].mask(s, 'asterisk'));
+          let fed = 0;
+          let out = 0;
+          run.releases.slice(0, deltas.length).forEach((release, i) => {
+            fed += deltas[i]!.length;
+            out += release.length;
+            expect(fed - out).toBeLessThanOrEqual(bound);
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('holds a bounded tail when every digit is followed by 16 zero-width characters', async () => {
@@ -220,8 +280,74 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     });
     expect(run.released).toBe(g['scanner'].mask(text, 'asterisk'));
     expect(run.released.endsWith(`${'*'.repeat(19)} done`)).toBe(true);
-    // 100 folded characters of look-ahead, each at most 17 raw units.
-    expect(Math.max(...waits)).toBeLessThanOrEqual(100 * 17 + BATCH);
+    // 100 folded characters of look-ahead and a cluster step, each folded character at most 17 raw units.
+    expect(Math.max(...waits)).toBeLessThanOrEqual((NUM_BEFORE + NUM_REACH + CLUSTER_STEP) * (MAX_GAP + 1) + 17);
+  });
+
+  it('custom patterns: streamed output equals whole-text masking, and customPatternMaxLength characters are held', async () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true, customPatterns: { EMPLOYEE_ID: /EMP-\d{6}/ }, customPatternMaxLength: 20 });
+    const custom = fc
+      .array(fc.oneof(fc.constantFrom('EMP-123456', 'EMP-12', 'emp ', ' ', 'x', '555-123-4567', 'jo@ex.com'), fc.constantFrom(...FILLER)), {
+        maxLength: 40,
+        size: 'max',
+      })
+      .map((parts) => parts.join(''));
+    await fc.assert(
+      fc.asyncProperty(
+        custom.chain((s) => fc.tuple(fc.constant(s), chunking(s))),
+        async ([s, cuts]) => {
+          const deltas = nonEmpty(cutAt(s, cuts));
+          const run = await driveChunks(g, deltas);
+          expect(run.released).toBe(g['scanner'].mask(s, 'asterisk'));
+          let fed = 0;
+          let out = 0;
+          run.releases.slice(0, deltas.length).forEach((release, i) => {
+            fed += deltas[i]!.length;
+            out += release.length;
+            expect(fed - out).toBeGreaterThanOrEqual(Math.min(fed, 20));
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the quiet path sees every character that folds to an anchor or a tail character (checked against foldForPii)', () => {
+    // quietCut reads raw text: it takes only the anchors themselves for anchors, and only ASCII for tail characters.
+    const tail = /[A-Za-z0-9._%+\-(:]/;
+    const anchor = /[0-9@:]/;
+    const missed: string[] = [];
+    for (let cp = 0; cp < 0x20000; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      const folded = foldForPii(`a${ch}a`).text.slice(1, -1);
+      RAW_ANCHOR.lastIndex = 0;
+      if (anchor.test(folded) && !RAW_ANCHOR.test(ch)) missed.push(`anchor U+${cp.toString(16)}`);
+      if (cp >= 0x80 && tail.test(folded)) missed.push(`tail U+${cp.toString(16)}`);
+    }
+    expect(missed).toEqual([]);
+  });
+
+  it('the prose hold is at most TAIL_RUN folded characters plus a trailing gap', async () => {
+    const g = new PIIDetectionGuardrail({ maskPii: true });
+    const text = `${'abcdefghij'.repeat(30)} ${'   '}`;
+    const deltas = nonEmpty(
+      cutAt(
+        text,
+        Array.from({ length: text.length / 16 }, (_, i) => i * 16),
+      ),
+    );
+    const run = await driveChunks(g, deltas);
+    expect(run.released).toBe(text);
+    let fed = 0;
+    let out = 0;
+    run.releases.slice(0, deltas.length).forEach((release, i) => {
+      fed += deltas[i]!.length;
+      out += release.length;
+      expect(fed - out).toBeLessThanOrEqual(TAIL_RUN + MAX_GAP);
+    });
+    // A run of 300 letters is held only by its last TAIL_RUN.
+    expect(run.releases.slice(0, deltas.length).join('').length).toBeGreaterThanOrEqual(300 - TAIL_RUN);
   });
 
   it('keeps per-run state apart for concurrent runs on one guardrail', async () => {
@@ -235,6 +361,11 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     expect(rb.released).toBe('mail *************** end');
   });
 });
+
+/** Deltas as the release buffer passes them: an empty one is not checked. */
+function nonEmpty(deltas: string[]): string[] {
+  return deltas.filter((d) => d !== '');
+}
 
 /** True when `text` ends in the first half of a surrogate pair (the second half would leave in a later release). */
 function endsInHalfPair(text: string): boolean {

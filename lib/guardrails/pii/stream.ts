@@ -15,41 +15,83 @@
  * The cut is the smallest of those bounds. The raw text already released (enough for `CONTEXT` folded characters)
  * is kept per run, because a masked look-behind has lost the digits a boundary check needs to see.
  *
- * Custom patterns have no anchor: with any configured, the last `customMaxLength` characters are always held, and
- * equality with the whole-text check holds for patterns whose matches are at most that long and do not depend on
- * text further away (as for `EMP-\d{6}`).
+ * The check is incremental, so that its cost follows the new text, not the context it re-reads:
+ *   - Quiet: when no anchor reaches the pending text (every anchor seen is decided) and the new text has none, no
+ *     scanner can find anything new in it, and the cut is the start of the trailing run (or gap), read backwards
+ *     from the end of the pending text without folding or scanning. Candidates decided earlier that reach past the
+ *     released text are carried (`carry`) and mask what they cover. So prose is held only by its last partial word
+ *     and trailing whitespace: at most `TAIL_RUN` folded characters plus a trailing gap.
+ *   - Anchors arriving after quiet text: the cut is before the trailing run and 4 characters before the first digit
+ *     or `:` (64 before the first `@`); what is released before it is masked only by carried candidates, so this
+ *     needs a fold of the pending text, still no scanner.
+ *   - Otherwise the scanners run over the released context and the pending text, as a whole-text check of that
+ *     window. After it, the cut cannot move until the first anchor that bounds it is decided, and each decided
+ *     anchor frees only the characters up to the next one: so the next check waits (a delta is only held, nothing
+ *     is read) until every anchor now in reach is decided (`wake`), and, when anchors keep coming, until
+ *     `CLUSTER_STEP` characters have come since the last check. That keeps the re-read (about 100 characters of
+ *     context and the ~100 undecided after the cut) to a fraction of what each check releases.
+ * So the hold is: with no anchor in reach, the trailing run and gap (at most `TAIL_RUN` folded characters and
+ * `MAX_GAP` units); after a digit or `:`, the 100 characters that decide it, and in a cluster of anchors up to
+ * 100 + `CLUSTER_STEP` characters plus the last delta; near an `@`, 64 + 258 (+ `CLUSTER_STEP` plus the last delta
+ * in a cluster). Each folded character may stand for up to `MAX_GAP + 1` raw units.
+ *
+ * Custom patterns have no anchor: with any configured, every delta is checked by the scanners, the last
+ * `customMaxLength` characters are always held, and equality with the whole-text check holds for patterns whose
+ * matches are at most that long and do not depend on text further away (as for `EMP-\d{6}`).
  */
 import type { ChunkCheckArgs, ChunkCheckResult } from '../base.ts';
 import { MAX_GAP, foldForPii, foldedIndex, gapEnd, isVisibleAt, rawStart } from './fold.ts';
 import type { MaskStyle, PiiScanner } from './scan.ts';
 import type { PiiSpan } from './types.ts';
 
-const NUM_BEFORE = 4;
-const NUM_REACH = 96;
-const AT_BEFORE = 64;
-const AT_REACH = 258;
-const TAIL_RUN = 65;
+export const NUM_BEFORE = 4;
+export const NUM_REACH = 96;
+export const AT_BEFORE = 64;
+export const AT_REACH = 258;
+export const TAIL_RUN = 65;
 /** Longest built-in candidate (an email: 64 + 1 + 253) plus the two characters read before it. */
 const CONTEXT = 340;
 /** Longest numeric candidate (an IPv6 address with zone and prefix, ~82) plus look-behind, rounded up. */
 const NUMERIC_CONTEXT = 100;
+/**
+ * Raw units of released text kept: enough for `CONTEXT` folded characters however many invisible units stand
+ * between them (past a gap longer than `MAX_GAP` nothing reaches). Trimmed by a slice, without reading it.
+ */
+const KEEP = (CONTEXT + 1) * (MAX_GAP + 1);
+/** An `@` further back than this many raw units is more than `AT_REACH + 2` folded characters back, or past a long gap. */
+const AT_KEEP = (AT_REACH + 3) * (MAX_GAP + 1);
+
+/**
+ * In a cluster of anchors (more keep coming), a check waits for this many characters since the last one (see the
+ * module comment): the price of keeping the re-read a fraction of the release is up to this much more hold-back.
+ */
+export const CLUSTER_STEP = 256;
 
 interface StreamState {
-  /** Raw text released so far: at least its last `CONTEXT` folded and `CONTEXT + customMaxLength` raw characters. */
+  /** Raw text released so far: its last `KEEP + customMaxLength` units at least, at most twice that. */
   context: string;
   /** Offset of `context[0]` in the whole streamed output. */
   offset: number;
+  /** Offset of the last `@` released, or -1. */
+  lastAt: number;
+  /** The last two code units released (or ''): whether a gap at the start of the pending text began before it. */
+  last: string;
   /** What the last check held back: the text that came with this call beyond it is new. */
   held: number;
+  /**
+   * No anchor reaches the pending text any more: every anchor seen is decided, the pending text has none, and
+   * `carry` holds the candidates (offsets in the whole output) that started in released text and reach past it.
+   */
+  quiet: boolean;
+  carry: PiiSpan[];
+  /** Stream length (offset in the whole output) below which no check can release more than the last one did. */
+  wake: number;
+  /** The last check's cut was bound by an undecided anchor, at stream length `scanEnd`. */
+  bound: boolean;
+  scanEnd: number;
+  /** An anchor has come since the last check. */
+  fresh: boolean;
 }
-
-/**
- * A check reads the released context and the held text again, about 200 characters, whatever the size of the
- * delta: done for every 16-character delta, that costs 15–60× the whole-text check per character. So new text is
- * gathered until there are `BATCH` characters of it (or the stream ends) and checked at once, which keeps the
- * re-read to a fraction of what is checked; the price is up to `BATCH` more characters of hold-back.
- */
-export const BATCH = 512;
 
 export interface PiiStreamOptions {
   readonly scanner: PiiScanner;
@@ -71,18 +113,134 @@ export class PiiStream {
   }
 
   check(args: ChunkCheckArgs): ChunkCheckResult {
-    const { scanner, mask, customMaxLength, hasCustom } = this.options;
     const key = (args.runContext as object | undefined) ?? this.fallbackKey;
-    const state = this.states.get(key) ?? { context: '', offset: 0, held: 0 };
-    if (!args.final && args.text.length - state.held < BATCH) return { hold: args.text.length };
-    // Scan only the context a candidate reaching the pending text can need: all of it near an `@` (an email spans
-    // up to 318 characters) or with custom patterns, otherwise the last NUMERIC_CONTEXT (numeric candidates span
-    // at most 82, plus look-behind). A run cut short at the window's start can only yield candidates too short to
-    // reach the pending text.
+    let state = this.states.get(key);
+    if (state === undefined) {
+      state = {
+        context: '',
+        offset: 0,
+        lastAt: -1,
+        last: '',
+        held: 0,
+        quiet: true,
+        carry: [],
+        wake: 0,
+        bound: false,
+        scanEnd: 0,
+        fresh: false,
+      };
+      this.states.set(key, state);
+    }
+    const text = args.text;
+    if (!args.final) {
+      if (state.quiet) {
+        if (!this.options.hasCustom) {
+          // No anchor in reach and none in the new text: only the trailing run and gap are held.
+          if (!hasAnchor(text, state.held)) return this.release(state, text, cutBefore(text, quietCut(text, state.last), 0));
+          // The first anchors after quiet text: what comes before them needs no scanner either.
+          const arrived = this.arrive(state, text);
+          if (arrived) return arrived;
+        }
+      } else {
+        // Nothing can be decided before `wake`. In a cluster (anchors have come since the last check), also wait
+        // for CLUSTER_STEP characters since the last check.
+        const start = state.offset + state.context.length;
+        const end = start + text.length;
+        if (
+          end < state.wake ||
+          (state.bound && end < state.scanEnd + CLUSTER_STEP && (state.fresh ||= hasAnchor(text, state.scanEnd - start)))
+        ) {
+          state.held = text.length;
+          return { hold: text.length };
+        }
+      }
+    }
+    return this.scan(args, state, key);
+  }
+
+  /** The quiet path: releases `text[0, cut)`, masked where a carried candidate covers it. */
+  private release(state: StreamState, text: string, cut: number): ChunkCheckResult {
+    const hold = text.length - cut;
+    state.held = hold;
+    if (cut === 0) return { hold };
+    let masked: string | undefined;
+    if (state.carry.length > 0) {
+      const base = state.offset + state.context.length;
+      const spans = state.carry.map((c) => ({ type: c.type, start: c.start - base, end: c.end - base })).filter((c) => c.end > 0);
+      if (spans.length > 0) masked = this.options.scanner.render(text, spans, 0, cut, this.options.mask!);
+      state.carry = state.carry.filter((c) => c.end > base + cut);
+    }
+    this.keep(state, text.slice(0, cut));
+    return masked === undefined ? { hold } : { text: masked + text.slice(cut), hold };
+  }
+
+  /**
+   * Anchors have come after quiet text, all still undecided (within reach of the end): the full check would cut
+   * before the trailing run and before the first digit (by 4) or `@` (by 64), and mask the released part only where
+   * a carried candidate covers it. Undefined when the full check is needed (an anchor already out of reach, or the
+   * pending text starting inside a gap that began in released text, whose fold a slice cannot tell).
+   */
+  private arrive(state: StreamState, text: string): ChunkCheckResult | undefined {
+    const digit = firstOf(DIGIT_ANCHOR, text, state.held);
+    const at = text.indexOf('@', state.held);
+    if ((digit !== -1 && text.length - digit > NUM_REACH) || (at !== -1 && text.length - at > AT_REACH)) return undefined;
+    if (!visible(text, 0) && state.last !== '' && !isVisibleAt(state.last, state.last.length - 1)) return undefined;
+    const slice = text.slice(0, Math.max(digit, at) + 1);
+    const folded = foldForPii(slice);
+    const before = (i: number, by: number) => {
+      const f = foldedIndex(folded, slice, i) - by;
+      return f <= 0 ? 0 : rawStart(folded, slice, f);
+    };
+    const digitCut = digit === -1 ? Infinity : before(digit, NUM_BEFORE);
+    const atCut = at === -1 ? Infinity : before(at, AT_BEFORE);
+    const tail = quietCut(text, state.last);
+    const cut = cutBefore(text, Math.min(tail, digitCut, atCut), 0);
+    const base = state.offset + state.context.length;
+    const result = this.release(state, text, cut);
+    // The next check: once every anchor that came is decided (as `nextCheck`).
+    let lastDigit = digit;
+    for (let i = text.length - 1; i > digit; i--) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 58) {
+        lastDigit = i;
+        break;
+      }
+    }
+    const lastAt = at === -1 ? -1 : text.lastIndexOf('@');
+    state.quiet = false;
+    state.carry = [];
+    state.bound = Math.min(digitCut, atCut) < tail;
+    state.wake = state.bound
+      ? base + Math.max(lastDigit === -1 ? 0 : lastDigit + NUM_REACH + 1, lastAt === -1 ? 0 : lastAt + AT_REACH + 1)
+      : 0;
+    state.scanEnd = base + text.length;
+    state.fresh = false;
+    return result;
+  }
+
+  /** Appends released raw text to the context; once it is twice what is kept, the oldest part is sliced off. */
+  private keep(state: StreamState, head: string): void {
+    const all = state.context + head;
+    const keep = KEEP + (this.options.hasCustom ? this.options.customMaxLength : 0);
+    if (all.length > 2 * keep) {
+      state.context = all.slice(all.length - keep);
+      state.offset += all.length - keep;
+    } else state.context = all;
+    state.last = head.length >= 2 ? head.slice(-2) : (state.last + head).slice(-2);
+  }
+
+  /** The full check: the scanners over the released context and the pending text. */
+  private scan(args: ChunkCheckArgs, state: StreamState, key: object): ChunkCheckResult {
+    const { scanner, mask, customMaxLength, hasCustom } = this.options;
+    // Scan only the context a candidate reaching the pending text can need: near an `@` (an email spans up to 318
+    // characters) or with custom patterns, the last CONTEXT folded characters (and customMaxLength raw ones),
+    // otherwise the last NUMERIC_CONTEXT (numeric candidates span at most 82, plus look-behind). A run cut short at
+    // the window's start can only yield candidates too short to reach the pending text.
     const context = state.context;
-    const at = context.lastIndexOf('@');
-    const nearAt = at !== -1 && (context.length - at <= AT_REACH + 3 || !hasVisible(context, at + 1, context.length, AT_REACH + 2));
-    const from = hasCustom || nearAt ? 0 : backBy(context, context.length, NUMERIC_CONTEXT);
+    const from =
+      hasCustom || this.nearAt(state)
+        ? minimalStart(context, CONTEXT + (hasCustom ? customMaxLength : 0))
+        : backBy(context, context.length, NUMERIC_CONTEXT);
     const whole = context.slice(from) + args.text;
     const released = context.length - from;
     // What is read now: not a trailing gap or half a surrogate pair, which the next chunk may still change.
@@ -97,36 +255,156 @@ export class PiiStream {
     }
     const candidates = scanner.candidates(window, folded).filter((c) => c.end > released);
     const decided = candidates.filter((c) => c.start < cut);
+    const base = state.offset + from;
     if (mask === undefined && decided.length > 0) {
       this.states.delete(key);
-      const base = state.offset + from;
       this.options.detected(scanner.resolve(decided).map((f) => ({ ...f, start: f.start + base, end: f.end + base })));
     }
     if (args.final) this.states.delete(key);
     else {
-      const all = context + window.slice(released, cut);
-      // Trimmed only once it has grown doubled, so the walk back over it costs O(1) per released character.
-      const minimum = CONTEXT + (hasCustom ? customMaxLength : 0);
-      const drop = all.length <= 2 * minimum ? 0 : Math.min(keepFrom(all, CONTEXT), all.length - minimum);
-      this.states.set(key, { context: all.slice(drop), offset: state.offset + drop, held: whole.length - cut });
+      // When a check can next release more, and whether the quiet path may take over until an anchor comes.
+      const n = folded.text.length;
+      const next = nextCheck(folded.text, foldedIndex(folded, window, cut));
+      state.quiet = next === 0 && !hasCustom && !candidates.some((c) => c.start >= cut);
+      state.carry = state.quiet ? decided.filter((c) => c.end > cut).map((c) => ({ ...c, start: c.start + base, end: c.end + base })) : [];
+      state.bound = next > n + 1;
+      state.wake = next === 0 || hasCustom ? 0 : base + readable + (next - n);
+      state.scanEnd = base + whole.length;
+      state.fresh = false;
+      state.held = whole.length - cut;
+      if (cut > released) {
+        const at = window.lastIndexOf('@', cut - 1);
+        if (at >= released) state.lastAt = base + at;
+        this.keep(state, window.slice(released, cut));
+      }
     }
     const head =
       mask === undefined || decided.length === 0 ? window.slice(released, cut) : scanner.render(window, decided, released, cut, mask);
     return { text: head + whole.slice(cut), hold: whole.length - cut };
   }
+
+  /**
+   * Whether the last released `@` has at most `AT_REACH + 2` visible characters after it (without a long gap).
+   * Once it has more, it always will: that is remembered (`lastAt` set to -1).
+   */
+  private nearAt(state: StreamState): boolean {
+    const at = state.lastAt - state.offset;
+    const context = state.context;
+    if (at < 0) return false;
+    const distance = context.length - at;
+    if (distance <= AT_REACH + 3) return true;
+    if (distance <= AT_KEEP && at >= backBy(context, context.length, AT_REACH + 3)) return true;
+    state.lastAt = -1;
+    return false;
+  }
 }
 
-/** Whether `text[from, to)` has more than `count` visible characters (each is at least one folded character). */
-function hasVisible(text: string, from: number, to: number, count: number): boolean {
-  let seen = 0;
-  for (let i = from; i < to; i++) if (isVisibleAt(text, i) && ++seen > count) return true;
+/**
+ * Raw characters that fold to an anchor: today only the anchors themselves (the fold maps no visible character to
+ * another). A spec checks this against `foldForPii` for every code point.
+ */
+export const RAW_ANCHOR = /[0-9:@]/g;
+const DIGIT_ANCHOR = /[0-9:]/g;
+
+function firstOf(re: RegExp, text: string, from: number): number {
+  re.lastIndex = from;
+  return re.test(text) ? re.lastIndex - 1 : -1;
+}
+
+/** Whether `text` has a raw character from `from` on that folds to an anchor. */
+function hasAnchor(text: string, from: number): boolean {
+  return firstOf(RAW_ANCHOR, text, from) !== -1;
+}
+
+/** `isVisibleAt` with printable ASCII and the ASCII space decided inline (most of what the stream reads). */
+function visible(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c > 32 && c < 127 ? true : c === 32 || (c >= 9 && c <= 13) ? false : isVisibleAt(text, i);
+}
+
+/**
+ * The cut of the full check when no anchor is in reach (before `cutBefore`), read backwards from the end of the
+ * pending text without folding it: before the trailing gap or half pair, and before the trailing run of tail
+ * characters (at most `TAIL_RUN` folded characters). `last`: the last two released code units.
+ */
+export function quietCut(text: string, last: string): number {
+  let end = text.length;
+  if (end > 0 && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+  let gap = end;
+  while (gap > 0 && end - gap <= MAX_GAP && !visible(text, gap - 1)) gap--;
+  // Whether a gap reaching the start of the pending text began in released text.
+  const startsInGap = last !== '' && !isVisibleAt(last, last.length - 1);
+  // A trailing gap longer than MAX_GAP, or one that began in released text, will not fold differently.
+  const readable = end - gap > MAX_GAP || (gap === 0 && startsInGap) ? end : gap;
+  let i = readable;
+  let start = readable;
+  for (let run = 0; run < TAIL_RUN && i > 0;) {
+    const c = text.charCodeAt(i - 1);
+    if (c > 32 && c < 127) {
+      // Printable ASCII folds to itself.
+      if (!isTailChar(c)) break;
+      start = --i;
+      run++;
+      continue;
+    }
+    // Any other visible character folds to itself, not to a tail character.
+    if (isVisibleAt(text, i - 1)) break;
+    // A gap folds to nothing (the run goes on) only if it is at most MAX_GAP units with no space or line break:
+    // an ASCII one always has one.
+    let g = i - 1;
+    while (g > 0 && i - g <= MAX_GAP && !visible(text, g - 1)) g--;
+    // A gap at the start that began in released text: its fold is not known here, release nothing more.
+    if (g === 0 && startsInGap) return 0;
+    if (i - g > MAX_GAP || hasAscii(text, g, i) || foldForPii(text.slice(g, i)).text !== '') break;
+    i = g;
+    // The run goes on into released text, which may end in tail characters: release nothing more.
+    if (i === 0) return 0;
+  }
+  return start;
+}
+
+function hasAscii(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) < 128) return true;
   return false;
+}
+
+/**
+ * After a full check of the folded `window`: the folded length at which a check can next release more. 0 when no
+ * anchor is in reach; `n + 1` when the cut is not bound by an anchor (the next character may move it); otherwise
+ * when every anchor now in reach is decided (each frees only the characters up to the next, so a check in between
+ * would re-read the whole window to release a few).
+ */
+export function nextCheck(window: string, cut: number): number {
+  const n = window.length;
+  const firstDigit = firstOf(DIGIT_ANCHOR, window, Math.max(0, n - NUM_REACH));
+  const firstAt = window.indexOf('@', Math.max(0, n - AT_REACH));
+  if (firstDigit === -1 && firstAt === -1) return 0;
+  const bound = Math.min(firstDigit === -1 ? Infinity : firstDigit - NUM_BEFORE, firstAt === -1 ? Infinity : firstAt - AT_BEFORE);
+  if (bound > cut) return n + 1;
+  let lastDigit = -1;
+  for (let i = n - 1; i >= firstDigit && firstDigit !== -1; i--) {
+    const c = window.charCodeAt(i);
+    if (c >= 48 && c <= 58) {
+      lastDigit = i;
+      break;
+    }
+  }
+  const lastAt = firstAt === -1 ? -1 : window.lastIndexOf('@');
+  return Math.max(lastDigit === -1 ? 0 : lastDigit + NUM_REACH + 1, lastAt === -1 ? 0 : lastAt + AT_REACH + 1);
+}
+
+/** Where the kept context may start: at least `count` folded characters (see `keepFrom`) and `raw` units back. */
+function minimalStart(context: string, raw: number): number {
+  return Math.max(0, Math.min(keepFrom(context, CONTEXT), context.length - raw));
 }
 
 /** A start at a visible character with at least `count` visible characters from it to `end` (or 0). */
 function backBy(text: string, end: number, count: number): number {
   let seen = 0;
-  for (let i = end - 1; i >= 0; i--) if (isVisibleAt(text, i) && ++seen >= count) return i;
+  for (let i = end - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if ((c > 32 && c < 127 ? true : c === 32 || (c >= 9 && c <= 13) ? false : isVisibleAt(text, i)) && ++seen >= count) return i;
+  }
   return 0;
 }
 
@@ -138,7 +416,7 @@ function keepFrom(text: string, count: number): number {
   let seen = 0;
   let gap = 0;
   for (let i = text.length - 1; i >= 0; i--) {
-    if (!isVisibleAt(text, i)) {
+    if (!visible(text, i)) {
       if (++gap > MAX_GAP) return i;
       continue;
     }

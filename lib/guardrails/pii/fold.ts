@@ -178,11 +178,14 @@ export function foldForPii(text: string): Folded {
  * and for the spaces of folded gaps. Pushing every piece as a string cost a heap object per piece, which made
  * gap-dense input (`1\r\n1\r\n…`) slow and its garbage collection superlinear.
  */
+/** The buffer of `Pieces`, shared: a fold runs to its end without yielding, and a stream folds small windows often. */
+const SCRATCH = new Uint16Array(4096);
+
 class Pieces {
   length = 0;
   private readonly raw: string;
   private readonly parts: string[] = [];
-  private readonly units = new Uint16Array(4096);
+  private readonly units = SCRATCH;
   private used = 0;
 
   constructor(raw: string) {
@@ -223,9 +226,9 @@ class Pieces {
 /** The map's entries in three growing typed arrays (no heap object per entry). */
 class Entries {
   size = 0;
-  private fs: Int32Array<ArrayBuffer> = new Int32Array(64);
-  private rs: Int32Array<ArrayBuffer> = new Int32Array(64);
-  private len: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private fs: Int32Array<ArrayBuffer> = EMPTY;
+  private rs: Int32Array<ArrayBuffer> = EMPTY;
+  private len: Int32Array<ArrayBuffer> = EMPTY;
 
   /** Adds an entry; returns the delta (raw minus folded) of the run it starts. */
   push(f: number, r: number, len: number): number {
@@ -245,8 +248,10 @@ class Entries {
   }
 }
 
+const EMPTY = new Int32Array(0);
+
 function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2);
+  const b = new Int32Array(Math.max(16, a.length * 2));
   b.set(a);
   return b;
 }

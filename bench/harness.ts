@@ -31,6 +31,16 @@ export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
+/**
+ * Milliseconds of CPU time this process has used (user + system, all its threads). On a shared virtual machine the
+ * wall clock also counts time the hypervisor gave to other guests (steal, up to half of it here); CPU time does not,
+ * so single-threaded costs compared in one run stay comparable.
+ */
+export function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 export function printTable(title: string, rows: Row[]): void {
   if (rows.length === 0) return;
   printed.push({ title, rows });

@@ -15,6 +15,6 @@ printTable('PHONE with national formats (regions), generated_large.json', phoneR
 printTable("Presidio's recogniser test cases (pass = exactly the expected spans)", recognizerParity());
 printTable('Prompt injection: recall on attacks, false positives on benign prompts', injectionQuality());
 printTable('Throughput (best of 5)', speed());
-printTable('PII masking, streamed in 16-character deltas vs whole text (median of 7)', streamedVsWhole());
+printTable('PII masking, streamed in 16-character deltas vs whole text (CPU time, median of 7 alternating rounds)', streamedVsWhole());
 printTable("Per 1 KB prompt: each guardrail's check and the example's stack (median of 15 rounds)", stackRows(corpora().chat));
-printTable('Hostile inputs (median ms of 3 interleaved runs, each after a full collection)', hostile());
+printTable('Hostile inputs (CPU ms, median of 3 interleaved runs, each after a full collection; run with --expose-gc)', hostile());

@@ -13,7 +13,7 @@
  *  - in-distribution: a model trained on 80% of every set and tested on the other 20% (split by a hash of the
  *    normal form, so the same prompt is never on both sides).
  */
-import { printTable, type Row } from '../harness.ts';
+import { cpuMs, printTable, type Row } from '../harness.ts';
 import { INJECTION_OPERATING_POINTS, PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
 import { probability, shippedModel, type InjectionModel } from '../../lib/guardrails/injection/classifier.ts';
 import { normalizeText } from '../../lib/guardrails/injection/normalize.ts';
@@ -222,9 +222,9 @@ function best(fn: () => void, rounds: number): number {
   fn();
   let min = Infinity;
   for (let r = 0; r < rounds; r++) {
-    const t = performance.now();
+    const t = cpuMs();
     fn();
-    min = Math.min(min, performance.now() - t);
+    min = Math.min(min, cpuMs() - t);
   }
   return min;
 }
@@ -289,7 +289,7 @@ export function injectionQuality(): Row[] {
     'Rules + classifier at each threshold (trade-off curve; a prompt counts when a rule matches or score ≥ threshold)',
     sweep(loso.scored, split.scored),
   );
-  printTable('Injection classifier speed (the shipped model; best of 5–7 rounds)', classifierSpeed());
+  printTable('Injection classifier speed (the shipped model; CPU time, best of 5–7 rounds)', classifierSpeed());
   const ds = deepset();
   const jbc = jailbreakClassification();
   const attacks: [string, Prompt[]][] = [

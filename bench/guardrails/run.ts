@@ -14,7 +14,7 @@ printTable('PHONE with national formats (regions), synth_dataset_v2.json', phone
 printTable('PHONE with national formats (regions), generated_large.json', phoneRegions(synthRows('generated_large.json')));
 printTable("Presidio's recogniser test cases (pass = exactly the expected spans)", recognizerParity());
 printTable('Prompt injection: recall on attacks, false positives on benign prompts', injectionQuality());
-printTable('Throughput (best of 5)', speed());
+printTable('Throughput (CPU time, best of 5)', speed());
 printTable('PII masking, streamed in 16-character deltas vs whole text (CPU time, median of 7 alternating rounds)', streamedVsWhole());
 printTable("Per 1 KB prompt: each guardrail's check and the example's stack (median of 15 rounds)", stackRows(corpora().chat));
-printTable('Hostile inputs (CPU ms, median of 3 interleaved runs, each after a full collection; run with --expose-gc)', hostile());
+printTable('Hostile inputs (CPU ms, median of 3 runs after warm-up, each after a full collection; run with --expose-gc)', hostile());

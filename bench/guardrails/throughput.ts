@@ -31,9 +31,9 @@ function best(fn: () => void, rounds: number): number {
   fn();
   let min = Infinity;
   for (let r = 0; r < rounds; r++) {
-    const t = performance.now();
+    const t = cpuMs();
     fn();
-    min = Math.min(min, performance.now() - t);
+    min = Math.min(min, cpuMs() - t);
   }
   return min;
 }
@@ -225,31 +225,28 @@ const SIZES = [
 const ROUNDS = 3;
 
 /**
- * Median CPU ms (see `cpuMs`) of each hostile input at each size. The sizes take turns within each round (after
- * untimed warm-up runs, which also check that the scan completes), so load from elsewhere on a shared machine falls
- * on all of them alike and the ratios stay meaningful; each run starts after a full collection, so it pays for its
- * own garbage and not for the previous row's.
+ * Median CPU ms (see `cpuMs`) of each hostile input at each size, smallest first: untimed warm-up runs (which also
+ * check that the scan completes; the optimising compiler's background threads count in CPU time), then `ROUNDS`
+ * timed runs, each after a full collection, so it pays for its own garbage and not for the previous run's. CPU time rather than wall time: this shared machine's load falls on the wall clock only.
  */
 export function hostile(): Row[] {
   return Object.entries(HOSTILE).map(([name, { make, injection: isInjection }]) => {
-    const texts = SIZES.map(({ size }) => flat(make(size)));
     const run = (text: string) => (isInjection ? injection.detect(text) : detect.scan(text));
-    // Warm-up, untimed: the compiler's background threads count in CPU time, so the code is made hot on the small
-    // text first (eight runs), then each size runs once.
-    for (let i = 0; i < 8; i++) run(texts[0]!);
-    texts.forEach(run);
-    const times: number[][] = SIZES.map(() => []);
-    for (let r = 0; r < ROUNDS; r++) {
-      texts.forEach((text, i) => {
+    const row: Row = { input: name };
+    const ms = SIZES.map(({ label, size }, i) => {
+      const text = flat(make(size));
+      for (let w = 0; w < [8, 3, 2][i]!; w++) run(text);
+      const times: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
         gc();
         const t = cpuMs();
         run(text);
-        times[i]!.push(cpuMs() - t);
-      });
-    }
-    const ms = times.map(median);
-    const row: Row = { input: name };
-    SIZES.forEach(({ label }, i) => (row[`${label} ms`] = ms[i]!.toFixed(1)));
+        times.push(cpuMs() - t);
+      }
+      const m = median(times);
+      row[`${label} ms`] = m.toFixed(1);
+      return m;
+    });
     row['1 MB / 100 KB (linear ≈ 10)'] = (ms[1]! / ms[0]!).toFixed(1);
     row['10 MB / 1 MB (linear ≈ 10)'] = (ms[2]! / ms[1]!).toFixed(1);
     return row;

@@ -118,17 +118,34 @@ export function forEachFeature(normal: string, emit: (hash: number) => void): vo
   }
 }
 
-/** Which buckets the current text has hit: `stamp[bucket] === generation` (one array per hash size, reused). */
-let stamp = new Uint32Array(0);
+/**
+ * Which buckets the current text has hit: `stamp[bucket] === generation` (one array per hash size, reused). One
+ * byte per bucket, cleared every 255 texts: a quarter of the memory of 32-bit stamps, which matters because the
+ * look-ups are random and a 1 KB prompt makes thousands of them (a 1 MB array misses the cache on most).
+ */
+let stamp = new Uint8Array(0);
 let generation = 0;
 
 /** Starts a new text: returns the stamp array for `size` buckets and the generation that marks this text's buckets. */
-export function newText(size: number): { stamp: Uint32Array; generation: number } {
-  if (stamp.length !== size || generation === 0xffffffff) {
-    stamp = new Uint32Array(size);
+export function newText(size: number): { stamp: Uint8Array; generation: number } {
+  if (stamp.length !== size) stamp = new Uint8Array(size);
+  if (generation === 0xff) {
+    stamp.fill(0);
     generation = 0;
   }
   return { stamp, generation: ++generation };
+}
+
+let bits = new Int32Array(0);
+
+/**
+ * One bit per bucket, all clear: which buckets `sumWeights` has hit in the current text. 32 KB for 2^18 buckets, so
+ * the thousands of random look-ups of a 1 KB prompt stay in the cache, and clearing it costs about a microsecond.
+ */
+function clearedBits(size: number): Int32Array {
+  if (bits.length !== size >>> 5) bits = new Int32Array(Math.max(1, size >>> 5));
+  else bits.fill(0);
+  return bits;
 }
 
 /**
@@ -137,7 +154,7 @@ export function newText(size: number): { stamp: Uint32Array; generation: number 
  * buckets: `forEachFeature` with the lookup written inline.
  */
 export function sumWeights(normal: string, weights: Int8Array<ArrayBufferLike>, mask: number): { sum: number; count: number } {
-  const { stamp: seen, generation: g } = newText(mask + 1);
+  const seen = clearedBits(mask + 1);
   const length = normal.length;
   let sum = 0;
   let count = 0;
@@ -164,24 +181,24 @@ export function sumWeights(normal: string, weights: Int8Array<ArrayBufferLike>, 
       h = Math.imul(h ^ c3, FNV_PRIME);
       h = Math.imul(h ^ c2, FNV_PRIME);
       f = fmix(h ^ s3);
-      if (seen[f & mask] !== g) {
-        seen[f & mask] = g;
+      if ((seen[(f & mask) >>> 5]! & (1 << (f & mask & 31))) === 0) {
+        seen[(f & mask) >>> 5] = seen[(f & mask) >>> 5]! | (1 << (f & mask & 31));
         sum += f < 0 ? -weights[f & mask]! : weights[f & mask]!;
         count++;
       }
       if (i >= 2) {
         h = Math.imul(h ^ c1, FNV_PRIME);
         f = fmix(h ^ s4);
-        if (seen[f & mask] !== g) {
-          seen[f & mask] = g;
+        if ((seen[(f & mask) >>> 5]! & (1 << (f & mask & 31))) === 0) {
+          seen[(f & mask) >>> 5] = seen[(f & mask) >>> 5]! | (1 << (f & mask & 31));
           sum += f < 0 ? -weights[f & mask]! : weights[f & mask]!;
           count++;
         }
         if (i >= 3) {
           h = Math.imul(h ^ c0, FNV_PRIME);
           f = fmix(h ^ s5);
-          if (seen[f & mask] !== g) {
-            seen[f & mask] = g;
+          if ((seen[(f & mask) >>> 5]! & (1 << (f & mask & 31))) === 0) {
+            seen[(f & mask) >>> 5] = seen[(f & mask) >>> 5]! | (1 << (f & mask & 31));
             sum += f < 0 ? -weights[f & mask]! : weights[f & mask]!;
             count++;
           }
@@ -196,15 +213,15 @@ export function sumWeights(normal: string, weights: Int8Array<ArrayBufferLike>, 
       if (wordLength > 0) {
         const w = fmix(word);
         f = fmix(w ^ SALT_WORD);
-        if (seen[f & mask] !== g) {
-          seen[f & mask] = g;
+        if ((seen[(f & mask) >>> 5]! & (1 << (f & mask & 31))) === 0) {
+          seen[(f & mask) >>> 5] = seen[(f & mask) >>> 5]! | (1 << (f & mask & 31));
           sum += f < 0 ? -weights[f & mask]! : weights[f & mask]!;
           count++;
         }
         if (hasPrevious) {
           f = fmix(Math.imul(previousWord ^ SALT_BIGRAM, FNV_PRIME) ^ w);
-          if (seen[f & mask] !== g) {
-            seen[f & mask] = g;
+          if ((seen[(f & mask) >>> 5]! & (1 << (f & mask & 31))) === 0) {
+            seen[(f & mask) >>> 5] = seen[(f & mask) >>> 5]! | (1 << (f & mask & 31));
             sum += f < 0 ? -weights[f & mask]! : weights[f & mask]!;
             count++;
           }
@@ -217,8 +234,8 @@ export function sumWeights(normal: string, weights: Int8Array<ArrayBufferLike>, 
           for (let k = 0; k <= CUE_CLASSES; k++) {
             if (k === cls || (k !== 0 && words - lastCue[k]! > CUE_REACH)) continue;
             f = k === 0 ? cueFeature(cls) : cuePairFeature(k, cls);
-            if (seen[f & mask] !== g) {
-              seen[f & mask] = g;
+            if ((seen[(f & mask) >>> 5]! & (1 << (f & mask & 31))) === 0) {
+              seen[(f & mask) >>> 5] = seen[(f & mask) >>> 5]! | (1 << (f & mask & 31));
               sum += f < 0 ? -weights[f & mask]! : weights[f & mask]!;
               count++;
             }

@@ -116,7 +116,8 @@ export function foldForPii(text: string): Folded {
   let delta = 0; // raw minus folded offset of the current one-to-one run
   let hit = re.lastIndex - 1;
   while (hit !== -1) {
-    if (kindAt(text, hit) === VISIBLE) {
+    const c = text.charCodeAt(hit);
+    if (c < 0xd800 ? table[c] === VISIBLE : kindAt(text, hit) === VISIBLE) {
       // `test`, not `exec`: no match object per hit (ordinary text has many non-ASCII visible characters).
       re.lastIndex = hit + 1;
       hit = re.test(text) ? re.lastIndex - 1 : -1;
@@ -134,6 +135,7 @@ export function foldForPii(text: string): Folded {
       if (k === LINE_BREAK) lineBreak = true;
       end += widthAt(text, end);
     }
+    const shortRun = start - last < 16;
     out.copy(last, start);
     if (end - start > MAX_GAP) {
       out.copy(start, end);
@@ -154,17 +156,9 @@ export function foldForPii(text: string): Folded {
     if (end - out.length !== delta) delta = entries.push(out.length, end, 0);
     // Gaps come in clusters in hostile input (`1\r\n1\r\n…`): look a few characters ahead before asking the
     // regex engine again, whose call costs more than the look.
-    hit = -1;
-    const ahead = Math.min(n, end + 16);
-    for (let k = end; k < ahead; k++) {
-      const c = text.charCodeAt(k);
-      if (c >= 0x80 || (c >= 9 && c <= 13)) {
-        hit = k;
-        break;
-      }
-    }
-    if (hit === -1 && ahead < n) {
-      re.lastIndex = ahead;
+    hit = shortRun ? nextMaybeGap(text, end, Math.min(n, end + 16)) : -1;
+    if (hit === -1) {
+      re.lastIndex = end;
       hit = re.test(text) ? re.lastIndex - 1 : -1;
     }
   }
@@ -217,8 +211,15 @@ class Pieces {
   }
 
   private flush(): void {
-    if (this.used === 0) return;
-    this.parts.push(String.fromCharCode.apply(null, this.units.subarray(0, this.used) as unknown as number[]));
+    const used = this.used;
+    if (used === 0) return;
+    // One unit (the space of a single line break, the commonest gap in chat text): a single-character string,
+    // which the engine keeps cached, instead of a view and an `apply`.
+    this.parts.push(
+      used === 1
+        ? String.fromCharCode(this.units[0]!)
+        : String.fromCharCode.apply(null, this.units.subarray(0, used) as unknown as number[]),
+    );
     this.used = 0;
   }
 }
@@ -254,6 +255,15 @@ function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const b = new Int32Array(Math.max(16, a.length * 2));
   b.set(a);
   return b;
+}
+
+/** The first code unit in `[from, to)` that `MAYBE_GAP` would find, or -1. */
+function nextMaybeGap(text: string, from: number, to: number): number {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 0x80 || (c >= 9 && c <= 13)) return k;
+  }
+  return -1;
 }
 
 /** The map entry that covers folded index `f` (-1: before the first entry). */

@@ -117,13 +117,7 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     const g = new PIIDetectionGuardrail({ maskPii: true, regions: ['GB'] });
     const line = 'Call 020 7946 0958 or mail jo@example.com; card 4111 1111 1111 1111, ip 10.0.0.1. Plain words here.\n';
     const text = line.repeat(40);
-    const run = await driveChunks(
-      g,
-      cutAt(
-        text,
-        Array.from({ length: text.length / 16 }, (_, i) => i * 16),
-      ),
-    );
+    const run = await driveChunks(g, everyN(text, 16));
     expect(run.released).toBe(g['scanner'].mask(text, 'asterisk'));
     expect(run.released).not.toContain('7946');
   });
@@ -209,23 +203,13 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     const g = new PIIDetectionGuardrail({ maskPii: true });
     const prose = 'and then the weather turned, so we stayed inside and read books all afternoon long. '.repeat(6);
     const text = `Order 12345 shipped ${prose}`;
-    const deltas = nonEmpty(
-      cutAt(
-        text,
-        Array.from({ length: text.length / 16 }, (_, i) => i * 16),
-      ),
-    );
+    const deltas = nonEmpty(everyN(text, 16));
     const run = await driveChunks(g, deltas);
     expect(run.released).toBe(text);
-    let fed = 0;
-    let out = 0;
     const lastDigit = text.indexOf('5 shipped');
-    run.releases.slice(0, deltas.length).forEach((release, i) => {
-      fed += deltas[i]!.length;
-      out += release.length;
-      const held = fed - out;
+    holds(deltas, run.releases).forEach(({ fed, held }) => {
       // Before the digits are decided, everything from 4 before the first one is held.
-      if (fed <= lastDigit + NUM_REACH) expect(fed - out).toBeGreaterThanOrEqual(fed - (text.indexOf('1') - NUM_BEFORE));
+      if (fed <= lastDigit + NUM_REACH) expect(held).toBeGreaterThanOrEqual(fed - (text.indexOf('1') - NUM_BEFORE));
       // Once the last digit has NUM_REACH characters after it, only the trailing word and space.
       else expect(held, `after ${fed} characters`).toBeLessThanOrEqual(/[A-Za-z0-9._%+\-(:]*[ ]*$/.exec(text.slice(0, fed))![0].length);
     });
@@ -250,13 +234,7 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
           for (let i = 0, k = 0; i < s.length; i += sizes[k++ % sizes.length]!) deltas.push(s.slice(i, i + sizes[k % sizes.length]!));
           const run = await driveChunks(g, deltas);
           expect(run.released).toBe(g['scanner'].mask(s, 'asterisk'));
-          let fed = 0;
-          let out = 0;
-          run.releases.slice(0, deltas.length).forEach((release, i) => {
-            fed += deltas[i]!.length;
-            out += release.length;
-            expect(fed - out).toBeLessThanOrEqual(bound);
-          });
+          for (const { held } of holds(deltas, run.releases)) expect(held).toBeLessThanOrEqual(bound);
         },
       ),
       { numRuns: 200 },
@@ -266,18 +244,9 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
   it('holds a bounded tail when every digit is followed by 16 zero-width characters', async () => {
     const g = new PIIDetectionGuardrail({ maskPii: true });
     const text = `${`4${'\u200b'.repeat(16)}`.repeat(600)}4111\u200b1111\u200b1111\u200b1111 done`;
-    const deltas = cutAt(
-      text,
-      Array.from({ length: text.length / 17 }, (_, i) => i * 17),
-    );
+    const deltas = everyN(text, 17);
     const run = await driveChunks(g, deltas);
-    let fed = 0;
-    let out = 0;
-    const waits = run.releases.map((r, i) => {
-      fed += deltas[i]?.length ?? 0;
-      out += r.length;
-      return fed - out;
-    });
+    const waits = holds(deltas, run.releases).map(({ held }) => held);
     expect(run.released).toBe(g['scanner'].mask(text, 'asterisk'));
     expect(run.released.endsWith(`${'*'.repeat(19)} done`)).toBe(true);
     // 100 folded characters of look-ahead and a cluster step, each folded character at most 17 raw units.
@@ -299,13 +268,7 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
           const deltas = nonEmpty(cutAt(s, cuts));
           const run = await driveChunks(g, deltas);
           expect(run.released).toBe(g['scanner'].mask(s, 'asterisk'));
-          let fed = 0;
-          let out = 0;
-          run.releases.slice(0, deltas.length).forEach((release, i) => {
-            fed += deltas[i]!.length;
-            out += release.length;
-            expect(fed - out).toBeGreaterThanOrEqual(Math.min(fed, 20));
-          });
+          for (const { fed, held } of holds(deltas, run.releases)) expect(held).toBeGreaterThanOrEqual(Math.min(fed, 20));
         },
       ),
       { numRuns: 200 },
@@ -331,21 +294,10 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
   it('the prose hold is at most TAIL_RUN folded characters plus a trailing gap', async () => {
     const g = new PIIDetectionGuardrail({ maskPii: true });
     const text = `${'abcdefghij'.repeat(30)} ${'   '}`;
-    const deltas = nonEmpty(
-      cutAt(
-        text,
-        Array.from({ length: text.length / 16 }, (_, i) => i * 16),
-      ),
-    );
+    const deltas = nonEmpty(everyN(text, 16));
     const run = await driveChunks(g, deltas);
     expect(run.released).toBe(text);
-    let fed = 0;
-    let out = 0;
-    run.releases.slice(0, deltas.length).forEach((release, i) => {
-      fed += deltas[i]!.length;
-      out += release.length;
-      expect(fed - out).toBeLessThanOrEqual(TAIL_RUN + MAX_GAP);
-    });
+    for (const { held } of holds(deltas, run.releases)) expect(held).toBeLessThanOrEqual(TAIL_RUN + MAX_GAP);
     // A run of 300 letters is held only by its last TAIL_RUN.
     expect(run.releases.slice(0, deltas.length).join('').length).toBeGreaterThanOrEqual(300 - TAIL_RUN);
   });
@@ -361,6 +313,25 @@ describe('PIIDetectionGuardrail.checkChunk', () => {
     expect(rb.released).toBe('mail *************** end');
   });
 });
+
+/** `text` cut every `size` characters. */
+function everyN(text: string, size: number): string[] {
+  return cutAt(
+    text,
+    Array.from({ length: text.length / size }, (_, i) => i * size),
+  );
+}
+
+/** After each delta: how many characters were fed so far, and how many of them were held back. */
+function holds(deltas: readonly string[], releases: readonly string[]): { fed: number; held: number }[] {
+  let fed = 0;
+  let out = 0;
+  return releases.slice(0, deltas.length).map((release, i) => {
+    fed += deltas[i]!.length;
+    out += release.length;
+    return { fed, held: fed - out };
+  });
+}
 
 /** Deltas as the release buffer passes them: an empty one is not checked. */
 function nonEmpty(deltas: string[]): string[] {

@@ -53,11 +53,6 @@ export const TAIL_RUN = 65;
 const CONTEXT = 340;
 /** Longest numeric candidate (an IPv6 address with zone and prefix, ~82) plus look-behind, rounded up. */
 const NUMERIC_CONTEXT = 100;
-/**
- * Raw units of released text kept: enough for `CONTEXT` folded characters however many invisible units stand
- * between them (past a gap longer than `MAX_GAP` nothing reaches). Trimmed by a slice, without reading it.
- */
-const KEEP = (CONTEXT + 1) * (MAX_GAP + 1);
 /** An `@` further back than this many raw units is more than `AT_REACH + 2` folded characters back, or past a long gap. */
 const AT_KEEP = (AT_REACH + 3) * (MAX_GAP + 1);
 
@@ -68,7 +63,10 @@ const AT_KEEP = (AT_REACH + 3) * (MAX_GAP + 1);
 export const CLUSTER_STEP = 256;
 
 interface StreamState {
-  /** Raw text released so far: its last `KEEP + customMaxLength` units at least, at most twice that. */
+  /**
+   * Raw text released so far: at least its last `CONTEXT` folded characters and `customMaxLength` raw units (see
+   * `keep`).
+   */
   context: string;
   /** Offset of `context[0]` in the whole streamed output. */
   offset: number;
@@ -218,13 +216,18 @@ export class PiiStream {
     return result;
   }
 
-  /** Appends released raw text to the context; once it is twice what is kept, the oldest part is sliced off. */
+  /**
+   * Appends released raw text to the context. Once it is four times the least that must be kept, it is cut back to
+   * that (`minimalStart`: `CONTEXT` folded characters and the custom patterns' raw reach). Kept small on purpose:
+   * appending makes the context a rope, and the next full check flattens it, a copy of all of it.
+   */
   private keep(state: StreamState, head: string): void {
     const all = state.context + head;
-    const keep = KEEP + (this.options.hasCustom ? this.options.customMaxLength : 0);
-    if (all.length > 2 * keep) {
-      state.context = all.slice(all.length - keep);
-      state.offset += all.length - keep;
+    const minimum = CONTEXT + (this.options.hasCustom ? this.options.customMaxLength : 0);
+    if (all.length > 4 * minimum) {
+      const from = minimalStart(all, minimum);
+      state.context = all.slice(from);
+      state.offset += from;
     } else state.context = all;
     state.last = head.length >= 2 ? head.slice(-2) : (state.last + head).slice(-2);
   }

@@ -3,11 +3,11 @@
  * with one line saying how to run it; under CI=true it fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describe, it, onTestFinished } from 'vitest';
 
 export const REDIS_URL = process.env.REDIS_URL;
 export const HOW_TO_RUN = 'needs Redis: run `scripts/services npx vitest run spec/bullmq` (it starts Redis and sets REDIS_URL)';
@@ -71,8 +71,11 @@ export function child(
   return { proc, lines, exited };
 }
 
+/** A fresh directory for the calling test, removed when the test ends (pass or fail). */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'hc-bullmq-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hc-bullmq-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** A free TCP port on loopback. */

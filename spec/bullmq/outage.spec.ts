@@ -8,6 +8,8 @@
  * it can stop and restart it on the same port; REDIS_URL only gates it like the other BullMQ specs.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { Agent, hook } from 'hookchain';
 import { OfflineModel } from 'hookchain/testing';
@@ -37,8 +39,18 @@ function redisServer(port: number, dir: string): void {
     throw new Error(`could not start redis-server (${r.error?.message ?? r.stderr.toString()}); install it or run scripts/services`);
 }
 
-function stopRedis(port: number): void {
+/** Shuts the server down and waits (up to 5 s) until its process is gone, so that its directory can be removed. */
+function stopRedis(port: number, dir: string): void {
+  const pid = Number(readFileSync(join(dir, 'redis.pid'), 'utf8'));
   spawnSync('redis-cli', ['-p', String(port), 'shutdown']);
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
 }
 
 const pingable = (port: number) =>
@@ -77,7 +89,7 @@ describeRedis('hookchain/bullmq when Redis restarts mid-run', () => {
       await agent.run('queued');
       expect(queue.pending).toBe(1);
 
-      stopRedis(port);
+      stopRedis(port, dir);
       await until(() => !pingable(port), 5_000, 'redis-server to stop');
       await sleep(100);
       const t = performance.now();
@@ -109,7 +121,7 @@ describeRedis('hookchain/bullmq when Redis restarts mid-run', () => {
     } finally {
       await queue.close();
       await worker.close();
-      stopRedis(port);
+      stopRedis(port, dir);
     }
   }, 60_000);
 });

@@ -188,7 +188,9 @@ async function sessionRoundTrips(): Promise<Row[]> {
     for (let i = 0; i < SESSION_TRIPS; i++) {
       const t0 = performance.now();
       const session = (await store.get(sessionId))!;
-      session.runs.push({ ...output, runId: `${output.runId}-${i}` });
+      // Frozen, as an agent's run record is once sealed: the stores share frozen runs in their cache, and re-read an
+      // unfrozen one (a caller could still change it) with every run of the session on the next get().
+      session.runs.push(Object.freeze({ ...output, runId: `${output.runId}-${i}` }));
       (session.sessionState as { n: number }).n++;
       await store.save(session);
       samples.push(performance.now() - t0);

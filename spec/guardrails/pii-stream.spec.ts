@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { OutputCheckError } from '../../lib/errors.ts';
 import { PIIDetectionGuardrail } from '../../lib/guardrails/pii.ts';
 import { MAX_GAP, foldForPii } from '../../lib/guardrails/pii/fold.ts';
-import { AT_BEFORE, AT_REACH, CLUSTER_STEP, NUM_BEFORE, NUM_REACH, RAW_ANCHOR, TAIL_RUN } from '../../lib/guardrails/pii/stream.ts';
+import { AT_BEFORE, AT_REACH, NUM_BEFORE, NUM_REACH, RAW_ANCHOR, TAIL_RUN } from '../../lib/guardrails/pii/cuts.ts';
+import { CLUSTER_STEP } from '../../lib/guardrails/pii/stream.ts';
 import { cutAt, driveChunks } from './helpers.ts';
 
 const PII = [

@@ -13,7 +13,7 @@
  *  - in-distribution: a model trained on 80% of every set and tested on the other 20% (split by a hash of the
  *    normal form, so the same prompt is never on both sides).
  */
-import { cpuMs, printTable, type Row } from '../harness.ts';
+import { bestCpuMs, printTable, type Row } from '../harness.ts';
 import { INJECTION_OPERATING_POINTS, PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
 import { probability, shippedModel, type InjectionModel } from '../../lib/guardrails/injection/classifier.ts';
 import { normalizeText } from '../../lib/guardrails/injection/normalize.ts';
@@ -218,17 +218,6 @@ function losoCurve(loso: Scored[]): Row[] {
   return rows;
 }
 
-function best(fn: () => void, rounds: number): number {
-  fn();
-  let min = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t = cpuMs();
-    fn();
-    min = Math.min(min, cpuMs() - t);
-  }
-  return min;
-}
-
 const pre = (inputContent: string) => ({ phase: 'pre', runInput: { inputContent }, runContext: {} }) as unknown as HookArgs;
 
 function classifierSpeed(): Row[] {
@@ -243,12 +232,12 @@ function classifierSpeed(): Row[] {
     {
       operation: 'classifier score (normalise + features + dot product), 4 MB chat text',
       'µs per 1 KB prompt': '',
-      'MB/s': mbps(best(() => withClassifier.score(text), 5)),
+      'MB/s': mbps(bestCpuMs(() => withClassifier.score(text), 5)),
     },
     {
       operation: 'classifier features + dot product only (text already normalised)',
       'µs per 1 KB prompt': '',
-      'MB/s': mbps(best(() => probability(shippedModel(), normal), 5)),
+      'MB/s': mbps(bestCpuMs(() => probability(shippedModel(), normal), 5)),
     },
   ];
   const texts = cutPrompts(chat, 2000);
@@ -257,7 +246,7 @@ function classifierSpeed(): Row[] {
     ['check() as a pre-hook, rules only', rulesOnly],
     ['check() as a pre-hook, rules + classifier', withClassifier],
   ] as const) {
-    const ms = best(() => {
+    const ms = bestCpuMs(() => {
       for (const t of texts) {
         try {
           g.check(pre(t));

@@ -3,7 +3,7 @@
  * several rounds: on a shared machine the minimum is the closest to the code's own cost); and the median time on
  * hostile inputs (bench/guardrails/hostile.ts) at 100 KB, 1 MB and 10 MB (linear means each step takes about 10×).
  */
-import { cpuMs, gc, median, type Row } from '../harness.ts';
+import { bestCpuMs, cpuMs, gc, median, type Row } from '../harness.ts';
 import { PIIDetectionGuardrail } from '../../lib/guardrails/pii.ts';
 import { PromptInjectionGuardrail } from '../../lib/guardrails/injection.ts';
 import { deepset, notInject, synthRows, xstest } from './data.ts';
@@ -25,17 +25,6 @@ function repeatTo(lines: string[], bytes: number): string {
     size += line.length + 1;
   }
   return flat(parts.join('\n'));
-}
-
-function best(fn: () => void, rounds: number): number {
-  fn();
-  let min = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t = cpuMs();
-    fn();
-    min = Math.min(min, cpuMs() - t);
-  }
-  return min;
 }
 
 /** Chat text: benign prompts, with one sentence of Presidio's synthetic PII corpus in every ten lines. */
@@ -75,7 +64,7 @@ export function speed(): Row[] {
       operation: 'PII detect (scan)',
       'MB/s': mbps(
         text,
-        best(() => detect.scan(text), 5),
+        bestCpuMs(() => detect.scan(text), 5),
       ),
     });
     rows.push({
@@ -83,7 +72,7 @@ export function speed(): Row[] {
       operation: 'PII mask',
       'MB/s': mbps(
         text,
-        best(() => mask['scanner'].mask(text, 'asterisk'), 5),
+        bestCpuMs(() => mask['scanner'].mask(text, 'asterisk'), 5),
       ),
     });
     const part = text.slice(0, 1e6);
@@ -92,7 +81,7 @@ export function speed(): Row[] {
       operation: 'PII mask, streamed in 16-char deltas',
       'MB/s': mbps(
         part,
-        best(() => streamed(part, 16), 3),
+        bestCpuMs(() => streamed(part, 16), 3),
       ),
     });
     rows.push({
@@ -100,7 +89,7 @@ export function speed(): Row[] {
       operation: 'injection check',
       'MB/s': mbps(
         text,
-        best(() => injection.detect(text), 5),
+        bestCpuMs(() => injection.detect(text), 5),
       ),
     });
   }

@@ -151,7 +151,8 @@ function clearedBits(size: number): Int32Array {
 /**
  * The signed sum of `weights[bucket]` over the distinct buckets the features of `normal` hit (in the order
  * `forEachFeature` emits them; the first feature in a bucket gives the sign, its hash's top bit), and how many
- * buckets: `forEachFeature` with the lookup written inline.
+ * buckets: `forEachFeature` with the lookup written inline, six times (a helper function for it, inlined by the
+ * engine or not, cost 7–10% more CPU per score in an A/B).
  */
 export function sumWeights(normal: string, weights: Int8Array<ArrayBufferLike>, mask: number): { sum: number; count: number } {
   const seen = clearedBits(mask + 1);

@@ -167,14 +167,14 @@ export function foldForPii(text: string): Folded {
   return entries.size === 0 ? { text: folded } : { text: folded, map: entries.done() };
 }
 
+/** The buffer of `Pieces`, shared: a fold runs to its end without yielding, and a stream folds small windows often. */
+const SCRATCH = new Uint16Array(4096);
+
 /**
  * The folded text, built from slices of the raw text for long runs and from a buffer of code units for short ones
  * and for the spaces of folded gaps. Pushing every piece as a string cost a heap object per piece, which made
  * gap-dense input (`1\r\n1\r\n…`) slow and its garbage collection superlinear.
  */
-/** The buffer of `Pieces`, shared: a fold runs to its end without yielding, and a stream folds small windows often. */
-const SCRATCH = new Uint16Array(4096);
-
 class Pieces {
   length = 0;
   private readonly raw: string;

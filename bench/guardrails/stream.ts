@@ -3,6 +3,6 @@
  * node --conditions=hookchain-source --disable-warning=ExperimentalWarning bench/guardrails/stream.ts
  */
 import { printTable } from '../harness.ts';
-import { streamedVsWhole } from './throughput.ts';
+import { STREAMED_TITLE, streamedVsWhole } from './throughput.ts';
 
-printTable('PII masking, streamed in 16-character deltas vs whole text (CPU time, median of 7 alternating rounds)', streamedVsWhole());
+printTable(STREAMED_TITLE, streamedVsWhole());
